@@ -1,0 +1,53 @@
+/* errmap: the one table that turns what Zoom (or the network) said into what
+ * zoomfs does next and which errno the caller sees. Pure: no I/O. */
+#ifndef ZOOMFS_ERRMAP_H
+#define ZOOMFS_ERRMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef enum {
+    ERRACT_OK = 0,        /* success: nothing to do */
+    ERRACT_FAIL,          /* give up now with .err */
+    ERRACT_RETRY,         /* transient: retry with backoff if the request is idempotent */
+    ERRACT_REFRESH_TOKEN, /* token expired/invalid: renew once and retry */
+    ERRACT_RATE_WAIT,     /* per-second rate limit: wait (Retry-After) and retry */
+} ErrAction;
+
+typedef struct {
+    ErrAction action;
+    int err;         /* positive errno to return when giving up (0 on success) */
+    bool drop_cache; /* the resource is gone: forget cached state about it */
+} ErrMapping;
+
+/* Transport-level failure classes (before any HTTP status was received). */
+typedef enum {
+    NETERR_NONE = 0,
+    NETERR_TIMEOUT,  /* connect or low-speed timeout */
+    NETERR_RESET,    /* connection reset / closed mid-response */
+    NETERR_CONNECT,  /* could not connect */
+    NETERR_TLS,      /* certificate or TLS failure: never retried */
+    NETERR_OTHER,
+} NetError;
+
+/* Maps an HTTP response. zoom_code is the "code" field of Zoom's JSON error
+ * body (0 when absent). ratelimit_type is the X-RateLimit-Type header value
+ * (NULL when absent); message is Zoom's "message" (NULL when absent). */
+ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type,
+                       const char *message);
+
+/* Maps a transport failure: retryable ones give ERRACT_RETRY with err set to
+ * what to return once retries are exhausted (ETIMEDOUT, EIO, ...). */
+ErrMapping errmap_net(NetError e);
+
+/* Parses a Retry-After value: delta seconds ("3"), an HTTP-date
+ * ("Sun, 31 May 2020 00:00:00 GMT") or an ISO-8601 UTC time
+ * ("2020-05-31T00:00:00Z"). Returns milliseconds to wait from `now`
+ * (never negative), or -1 when the value cannot be parsed. */
+int64_t errmap_retry_after_ms(const char *value, time_t now);
+
+/* Short human name of an errno for log lines ("ENOENT"). */
+const char *errmap_errno_name(int err);
+
+#endif

@@ -1,0 +1,28 @@
+/* jsonfile: how a Zoom object looks as a file, and how an edited file turns
+ * back into a change. Pure: no I/O. */
+#ifndef ZOOMFS_JSONFILE_H
+#define ZOOMFS_JSONFILE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Renders value as zoomfs shows it: pretty JSON, 2-space indent, keys in the
+ * order Zoom sent them, UTF-8 kept as is, one trailing newline. Returns a
+ * malloc'd NUL-terminated string and its length in *len. */
+char *jsonfile_render(const json_t *value, size_t *len);
+
+/* Parses an edited buffer (not necessarily NUL-terminated). Only a JSON object
+ * is accepted. Returns a new reference, or NULL with a one-line reason
+ * ("line 3, column 5: unexpected token", "not a JSON object") in err. */
+json_t *jsonfile_parse(const char *buf, size_t len, char *err, size_t errlen);
+
+/* The change that turns `original` into `edited`: fields of edited whose value
+ * differs from original, compared recursively for objects (a nested object
+ * carries only its changed fields), arrays and scalars compared whole. A key
+ * that is absent from edited is left as it is (not part of the change). Keys
+ * named in `readonly` (a NULL-terminated list of top-level names, may be NULL)
+ * are never part of the change. Returns a new object, empty when nothing
+ * differs. */
+json_t *jsonfile_diff(const json_t *original, const json_t *edited, const char *const *readonly);
+
+#endif

@@ -1,0 +1,230 @@
+/* errmap: the one table from what Zoom or the network said to what zoomfs
+ * does next (give up, retry, refresh the token, wait out a rate limit) and
+ * which errno the caller finally sees. Design §5; Zoom's codes from the API
+ * notes §1.6-1.7, §2.4-2.5, §2.8. */
+#include "zoomfs/errmap.h"
+
+#include "zoomfs/naming.h"
+#include "zoomfs/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Zoom error codes that change the mapping of their status. */
+enum {
+    ZOOM_NO_PRIVILEGE = 200,  /* 400: "No privilege." */
+    ZOOM_TOKEN_INVALID = 124, /* 401: invalid or expired access token */
+    ZOOM_SCOPE_OLD = 4700,    /* 400: token lacks scopes (older form) */
+    ZOOM_SCOPE = 4711,        /* 400: token lacks scopes */
+};
+
+static ErrMapping fail(int err)
+{
+    return (ErrMapping){.action = ERRACT_FAIL, .err = err};
+}
+
+static ErrMapping act(ErrAction action, int err)
+{
+    return (ErrMapping){.action = action, .err = err};
+}
+
+/* A 429 is a daily limit when Zoom says so in X-RateLimit-Type
+ * ("Daily-limit") or, as for the per-user meeting limit that carries no such
+ * header, in its message ("You have exceeded the daily rate limit ..."). */
+static bool is_daily_limit(const char *ratelimit_type, const char *message)
+{
+    return (ratelimit_type && strcasestr(ratelimit_type, "daily")) ||
+           (message && strcasestr(message, "daily"));
+}
+
+ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type, const char *message)
+{
+    if (status >= 200 && status < 300)
+        return act(ERRACT_OK, 0);
+    if (status >= 500 && status < 600)
+        return act(ERRACT_RETRY, EIO);
+    switch (status) {
+    case 400:
+        /* A missing scope comes as 400 (not 401/403): a permission problem,
+         * not bad input; refreshing the token would not help either. */
+        if (zoom_code == ZOOM_SCOPE || zoom_code == ZOOM_SCOPE_OLD ||
+            zoom_code == ZOOM_NO_PRIVILEGE)
+            return fail(EACCES);
+        return fail(EINVAL);
+    case 401:
+        if (zoom_code == ZOOM_TOKEN_INVALID)
+            return act(ERRACT_REFRESH_TOKEN, EACCES);
+        return fail(EACCES);
+    case 403:
+        return fail(EACCES);
+    case 404:
+        return (ErrMapping){.action = ERRACT_FAIL, .err = ENOENT, .drop_cache = true};
+    case 409:
+        return fail(EEXIST);
+    case 413:
+        return fail(EFBIG);
+    case 429:
+        if (is_daily_limit(ratelimit_type, message))
+            return fail(EAGAIN);
+        return act(ERRACT_RATE_WAIT, EAGAIN);
+    default:
+        return fail(EIO);
+    }
+}
+
+ErrMapping errmap_net(NetError e)
+{
+    switch (e) {
+    case NETERR_NONE:
+        return act(ERRACT_OK, 0);
+    case NETERR_TIMEOUT:
+        return act(ERRACT_RETRY, ETIMEDOUT);
+    case NETERR_RESET:
+        /* EIO, not ECONNRESET: to a program reading a file a broken
+         * transfer is an I/O error (design §5: "then EIO"). */
+        return act(ERRACT_RETRY, EIO);
+    case NETERR_CONNECT:
+        /* EIO rather than EHOSTUNREACH: "could not connect" covers DNS
+         * failures and refused connections too, where "No route to host"
+         * would mislead; the log line says what happened. */
+        return act(ERRACT_RETRY, EIO);
+    case NETERR_TLS:
+        /* Never retried: a certificate that does not verify will not verify
+         * on the next try, and retrying could hand credentials to whoever
+         * is in the middle. EACCES: zoomfs refuses to talk to that peer,
+         * a permanent, trust-related refusal rather than a transient I/O
+         * error the caller might loop on. */
+        return fail(EACCES);
+    case NETERR_OTHER:
+    default:
+        return fail(EIO);
+    }
+}
+
+/* ---- Retry-After -------------------------------------------------------- */
+
+typedef struct {
+    int y, mon, d, h, mi, s;
+    char month[4];
+} HttpDate;
+
+/* Each form must match whole: %n lands on the end of the string. */
+static bool scan_imf_fixdate(const char *s, HttpDate *t)
+{
+    char wday[16];
+    int end = -1;
+    return sscanf(s, "%15[A-Za-z], %2d %3s %4d %2d:%2d:%2d GMT%n", wday, &t->d, t->month, &t->y,
+                  &t->h, &t->mi, &t->s, &end) == 7 &&
+           end > 0 && s[end] == '\0';
+}
+
+static bool scan_rfc850(const char *s, HttpDate *t)
+{
+    char wday[16];
+    int end = -1;
+    if (sscanf(s, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wday, &t->d, t->month, &t->y,
+               &t->h, &t->mi, &t->s, &end) != 7 ||
+        end <= 0 || s[end] != '\0')
+        return false;
+    t->y += t->y < 70 ? 2000 : 1900; /* two-digit year */
+    return true;
+}
+
+static bool scan_asctime(const char *s, HttpDate *t)
+{
+    char wday[16];
+    int end = -1;
+    return sscanf(s, "%15[A-Za-z] %3s %2d %2d:%2d:%2d %4d%n", wday, t->month, &t->d, &t->h, &t->mi,
+                  &t->s, &t->y, &end) == 7 &&
+           end > 0 && s[end] == '\0';
+}
+
+/* An HTTP-date (RFC 7231 §7.1.1.1): IMF-fixdate "Sun, 06 Nov 1994 08:49:37
+ * GMT", and the obsolete forms recipients must still accept, RFC 850
+ * "Sunday, 06-Nov-94 08:49:37 GMT" and asctime "Sun Nov  6 08:49:37 1994".
+ * Returns epoch seconds or -1. */
+static int64_t parse_http_date(const char *s)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    HttpDate t = {0};
+    if (!scan_imf_fixdate(s, &t) && !scan_rfc850(s, &t) && !scan_asctime(s, &t))
+        return -1;
+    for (size_t i = 0; i < ARRAY_SIZE(months) && !t.mon; i++)
+        if (strcasecmp(t.month, months[i]) == 0)
+            t.mon = (int)i + 1;
+    if (!t.mon)
+        return -1;
+    char iso[80]; /* naming_parse_time validates every field */
+    snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", t.y, t.mon, t.d, t.h, t.mi, t.s);
+    return naming_parse_time(iso);
+}
+
+/* Delta seconds: digits only. Returns seconds or -1. */
+static int64_t parse_seconds(const char *s)
+{
+    if (!isdigit((unsigned char)*s) || strlen(s) > 12)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return -1;
+    return strtoll(s, NULL, 10);
+}
+
+int64_t errmap_retry_after_ms(const char *value, time_t now)
+{
+    if (!value)
+        return -1;
+    while (isspace((unsigned char)*value))
+        value++;
+    char buf[64];
+    size_t len = strlen(value);
+    while (len > 0 && isspace((unsigned char)value[len - 1]))
+        len--;
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, value, len);
+    buf[len] = '\0';
+
+    int64_t secs = parse_seconds(buf);
+    if (secs >= 0)
+        return secs * 1000;
+    int64_t when = naming_parse_time(buf);
+    if (when < 0)
+        when = parse_http_date(buf);
+    if (when < 0)
+        return -1;
+    return when > (int64_t)now ? (when - (int64_t)now) * 1000 : 0;
+}
+
+/* ---- errno names -------------------------------------------------------- */
+
+#define E(x)                                                                                       \
+    {                                                                                              \
+        x, #x                                                                                      \
+    }
+static const struct {
+    int err;
+    const char *name;
+} errno_names[] = {
+    {0, "OK"},    E(EPERM),        E(ENOENT),     E(EINTR),     E(EIO),          E(EBADF),
+    E(EAGAIN),    E(ENOMEM),       E(EACCES),     E(EFAULT),    E(EBUSY),        E(EEXIST),
+    E(EXDEV),     E(ENODEV),       E(ENOTDIR),    E(EISDIR),    E(EINVAL),       E(ENFILE),
+    E(EMFILE),    E(EFBIG),        E(ENOSPC),     E(ESPIPE),    E(EROFS),        E(EMLINK),
+    E(ERANGE),    E(ENAMETOOLONG), E(ENOSYS),     E(ENOTEMPTY), E(ENODATA),      E(EPROTO),
+    E(ENOTSUP),   E(ECONNREFUSED), E(ECONNRESET), E(ETIMEDOUT), E(EHOSTUNREACH), E(ENETUNREACH),
+    E(ECANCELED), E(EOVERFLOW),
+};
+#undef E
+
+const char *errmap_errno_name(int err)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+        if (errno_names[i].err == err)
+            return errno_names[i].name;
+    return "E?";
+}

@@ -1,0 +1,302 @@
+/* http: libcurl share + per-thread easy handles; one attempt per call. */
+#include "zoomfs/http.h"
+
+#include "zoomfs/log.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Error bodies and small JSON answers are kept; a runaway body is cut. */
+#define BODY_CAP (4u << 20)
+
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_key_t easy_key;
+static char *ca_path;
+static long connect_timeout_s = 10, io_timeout_s = 30;
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *u)
+{
+    (void)h, (void)access, (void)u;
+    lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *u)
+{
+    (void)h, (void)u;
+    unlock(&share_locks[data]);
+}
+
+static void easy_destroy(void *p)
+{
+    curl_easy_cleanup(p);
+}
+
+int http_init(const char *cafile, int connect_timeout, int io_timeout)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&share_locks[i], NULL);
+    share = curl_share_init();
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    pthread_key_create(&easy_key, easy_destroy);
+    ca_path = cafile ? xstrdup(cafile) : NULL;
+    connect_timeout_s = connect_timeout;
+    io_timeout_s = io_timeout;
+    return 0;
+}
+
+void http_cleanup(void)
+{
+    CURL *mine = pthread_getspecific(easy_key);
+    if (mine) {
+        curl_easy_cleanup(mine);
+        pthread_setspecific(easy_key, NULL);
+    }
+    if (share)
+        curl_share_cleanup(share);
+    share = NULL;
+    free(ca_path);
+    ca_path = NULL;
+    curl_global_cleanup();
+}
+
+void http_request_init(HttpRequest *req, const char *method, const char *url)
+{
+    memset(req, 0, sizeof(*req));
+    req->method = method;
+    req->url = url;
+    req->range_start = -1;
+    req->range_end = -1;
+}
+
+typedef struct {
+    const HttpRequest *req;
+    HttpResponse *resp;
+    CURL *easy;
+} Transfer;
+
+static char *header_value(const char *line, size_t len, const char *name)
+{
+    size_t nl = strlen(name);
+    if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return NULL;
+    const char *v = line + nl + 1;
+    const char *end = line + len;
+    while (v < end && isspace((unsigned char)*v))
+        v++;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    return xstrndup(v, (size_t)(end - v));
+}
+
+static void set_header(char **slot, char *value)
+{
+    if (!value)
+        return;
+    free(*slot);
+    *slot = value;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    Transfer *t = ctx;
+    HttpResponse *r = t->resp;
+    size_t len = size * nmemb;
+    if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after a redirect or 100-continue): forget the old. */
+        free(r->content_type), r->content_type = NULL;
+        free(r->content_range), r->content_range = NULL;
+        r->content_length = -1;
+        return len;
+    }
+    set_header(&r->content_type, header_value(data, len, "Content-Type"));
+    set_header(&r->location, header_value(data, len, "Location"));
+    set_header(&r->retry_after, header_value(data, len, "Retry-After"));
+    set_header(&r->ratelimit_type, header_value(data, len, "X-RateLimit-Type"));
+    set_header(&r->content_range, header_value(data, len, "Content-Range"));
+    char *cl = header_value(data, len, "Content-Length");
+    if (cl) {
+        r->content_length = strtoll(cl, NULL, 10);
+        free(cl);
+    }
+    return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    Transfer *t = ctx;
+    HttpResponse *r = t->resp;
+    size_t len = size * nmemb;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    r->body_started = true;
+    r->body_bytes += (int64_t)len;
+    if (t->req->sink && status >= 200 && status < 300) {
+        size_t taken = t->req->sink(t->req->sink_ctx, data, len);
+        if (taken < len)
+            r->sink_stopped = true;
+        return taken;
+    }
+    if (r->body.len + len > BODY_CAP)
+        return 0;
+    strbuf_append(&r->body, data, len);
+    return len;
+}
+
+static CURL *thread_easy(void)
+{
+    CURL *e = pthread_getspecific(easy_key);
+    if (!e) {
+        e = curl_easy_init();
+        if (!e)
+            abort();
+        pthread_setspecific(easy_key, e);
+    } else {
+        curl_easy_reset(e);
+    }
+    return e;
+}
+
+static NetError classify(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return NETERR_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return NETERR_CONNECT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return NETERR_TLS;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return NETERR_RESET;
+    default:
+        return NETERR_OTHER;
+    }
+}
+
+void http_send(const HttpRequest *req, HttpResponse *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    strbuf_init(&resp->body);
+    resp->content_length = -1;
+
+    CURL *e = thread_easy();
+    Transfer t = {.req = req, .resp = resp, .easy = e};
+    struct curl_slist *headers = NULL;
+    char line[512];
+
+    curl_easy_setopt(e, CURLOPT_SHARE, share);
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, connect_timeout_s);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, io_timeout_s);
+    if (req->total_timeout > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, req->total_timeout);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ca_path)
+        curl_easy_setopt(e, CURLOPT_CAINFO, ca_path);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "zoomfs/" ZOOMFS_VERSION);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+
+    if (strcmp(req->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(req->method, "GET") != 0) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body ? req->body_len : 0));
+    }
+    if (req->authorization) {
+        snprintf(line, sizeof(line), "Authorization: %s", req->authorization);
+        headers = curl_slist_append(headers, line);
+    }
+    if (req->body && req->content_type) {
+        snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
+        headers = curl_slist_append(headers, line);
+    }
+    headers = curl_slist_append(headers, "Accept: application/json");
+    /* No "Expect: 100-continue" round trip for small JSON bodies. */
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    if (req->range_start >= 0) {
+        if (req->range_end >= 0)
+            snprintf(line, sizeof(line), "%" PRId64 "-%" PRId64, req->range_start,
+                     req->range_end);
+        else
+            snprintf(line, sizeof(line), "%" PRId64 "-", req->range_start);
+        curl_easy_setopt(e, CURLOPT_RANGE, line);
+    }
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+
+    CURLcode rc = curl_easy_perform(e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_off_t sent = 0;
+    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
+    resp->request_sent = sent > 0;
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && resp->sink_stopped)) {
+        resp->neterr = classify(rc);
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        /* resp->status may still hold the status line of a response whose
+         * body was cut: callers look at neterr first. */
+    }
+    curl_slist_free_all(headers);
+}
+
+void http_response_free(HttpResponse *r)
+{
+    strbuf_free(&r->body);
+    free(r->content_type);
+    free(r->location);
+    free(r->retry_after);
+    free(r->ratelimit_type);
+    free(r->content_range);
+    memset(r, 0, sizeof(*r));
+}
+
+int http_parse_content_range(const char *v, int64_t *a, int64_t *b, int64_t *total)
+{
+    if (!v || strncasecmp(v, "bytes ", 6) != 0)
+        return -1;
+    long long x, y;
+    char tot[32];
+    if (sscanf(v + 6, "%lld-%lld/%31s", &x, &y, tot) != 3 || x < 0 || y < x)
+        return -1;
+    *a = x;
+    *b = y;
+    *total = strcmp(tot, "*") == 0 ? -1 : strtoll(tot, NULL, 10);
+    return 0;
+}

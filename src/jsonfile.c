@@ -1,0 +1,181 @@
+/* jsonfile: a Zoom object as a file (pretty JSON, keys in Zoom's order, one
+ * trailing newline), an edited file back into JSON, and the change between
+ * the two that becomes one PATCH (design §4). */
+#include "zoomfs/jsonfile.h"
+
+#include "zoomfs/util.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RENDER_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+
+/* ---- render ------------------------------------------------------------- */
+
+static bool has_real(const json_t *v)
+{
+    if (json_is_real(v))
+        return true;
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (has_real(json_array_get(v, i)))
+                return true;
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            if (has_real(item))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Numbers must survive render → parse unchanged, and should look as Zoom
+ * wrote them: 0.1, not 0.10000000000000001. jansson applies one precision
+ * to the whole document, so take the shortest of 15, 16, 17 significant
+ * digits whose output parses back equal (17 always does). */
+static char *dump_round_trip(const json_t *value)
+{
+    if (!has_real(value))
+        return json_dumps(value, RENDER_FLAGS);
+    for (int precision = 15; precision < 17; precision++) {
+        char *s = json_dumps(value, RENDER_FLAGS | JSON_REAL_PRECISION(precision));
+        if (!s)
+            return NULL;
+        json_t *back = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        bool same = back && json_equal(back, (json_t *)value);
+        json_decref(back);
+        if (same)
+            return s;
+        free(s);
+    }
+    return json_dumps(value, RENDER_FLAGS | JSON_REAL_PRECISION(17));
+}
+
+char *jsonfile_render(const json_t *value, size_t *len)
+{
+    char *s = value ? dump_round_trip(value) : NULL;
+    StrBuf b;
+    strbuf_init(&b);
+    strbuf_appendf(&b, "%s\n", s ? s : "null");
+    free(s);
+    return strbuf_take(&b, len);
+}
+
+/* ---- parse -------------------------------------------------------------- */
+
+json_t *jsonfile_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+    json_error_t e;
+    /* Duplicate keys are refused: which of the two would be meant? */
+    json_t *v =
+        json_loadb(buf ? buf : "", buf ? len : 0, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!v) {
+        if (err && errlen)
+            snprintf(err, errlen, "line %d, column %d: %s", e.line, e.column, e.text);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        if (err && errlen)
+            snprintf(err, errlen, "not a JSON object");
+        return NULL;
+    }
+    return v;
+}
+
+/* ---- diff --------------------------------------------------------------- */
+
+/* Two numbers are equal when they have the same value, whatever their JSON
+ * spelling: 30 and 30.0 are the same duration, and a PATCH for a change no
+ * one made (jansson's json_equal() calls them different) is one too many.
+ * Compared exactly: a real equals an integer only if it is integral and in
+ * range, so large ids are not rounded through a double. */
+static bool numbers_equal(const json_t *a, const json_t *b)
+{
+    if (json_is_integer(a) && json_is_integer(b))
+        return json_integer_value(a) == json_integer_value(b);
+    if (json_is_real(a) && json_is_real(b))
+        return json_real_value(a) == json_real_value(b);
+    const json_t *i = json_is_integer(a) ? a : b, *r = json_is_integer(a) ? b : a;
+    double d = json_real_value(r);
+    /* the int64 range is [-2^63, 2^63) */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(json_int_t)d)
+        return false;
+    return (json_int_t)d == json_integer_value(i);
+}
+
+static bool values_equal(const json_t *a, const json_t *b);
+
+static bool objects_equal(const json_t *a, const json_t *b)
+{
+    const char *key;
+    json_t *va;
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    json_object_foreach((json_t *)a, key, va)
+    {
+        json_t *vb = json_object_get(b, key);
+        if (!vb || !values_equal(va, vb))
+            return false;
+    }
+    return true;
+}
+
+static bool arrays_equal(const json_t *a, const json_t *b)
+{
+    if (json_array_size(a) != json_array_size(b))
+        return false;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (!values_equal(json_array_get(a, i), json_array_get(b, i)))
+            return false;
+    return true;
+}
+
+static bool values_equal(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b))
+        return numbers_equal(a, b);
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    if (json_is_object(a))
+        return objects_equal(a, b);
+    if (json_is_array(a))
+        return arrays_equal(a, b);
+    return json_equal((json_t *)a, (json_t *)b); /* strings, true, false, null */
+}
+
+static bool is_readonly(const char *key, const char *const *readonly)
+{
+    for (; readonly && *readonly; readonly++)
+        if (strcmp(key, *readonly) == 0)
+            return true;
+    return false;
+}
+
+json_t *jsonfile_diff(const json_t *original, const json_t *edited, const char *const *readonly)
+{
+    json_t *change = json_object();
+    const char *key;
+    json_t *ev;
+    json_object_foreach((json_t *)edited, key, ev)
+    {
+        if (is_readonly(key, readonly))
+            continue;
+        json_t *ov = json_object_get(original, key);
+        if (json_is_object(ov) && json_is_object(ev)) {
+            json_t *sub = jsonfile_diff(ov, ev, NULL);
+            if (json_object_size(sub) > 0)
+                json_object_set_new(change, key, sub);
+            else
+                json_decref(sub);
+        } else if (!ov || !values_equal(ov, ev)) {
+            json_object_set_new(change, key, json_deep_copy(ev));
+        }
+    }
+    return change;
+}

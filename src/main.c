@@ -1,0 +1,242 @@
+/* main: parse options, load credentials, get a first token, start FUSE. */
+#include "zoomfs/auth.h"
+#include "zoomfs/config.h"
+#include "zoomfs/fs.h"
+#include "zoomfs/http.h"
+#include "zoomfs/ledger.h"
+#include "zoomfs/log.h"
+#include "zoomfs/node.h"
+#include "zoomfs/scratch.h"
+#include "zoomfs/stream.h"
+#include "zoomfs/util.h"
+
+#include <fuse.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Option values as fuse_opt_parse leaves them, before checking. */
+static struct {
+    char *api_url, *oauth_url, *cafile, *config, *since, *loglevel, *ledger;
+    char *recording_delete;
+    int dir_ttl, attr_ttl, ro;
+    int uid, gid, umask, readahead;
+    int show_help, show_version, foreground;
+} opt = {.dir_ttl = -1, .attr_ttl = -1, .uid = -1, .gid = -1, .umask = -1, .readahead = -1};
+
+#define OPT(t, p) {t, offsetof(typeof(opt), p), 1}
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_RO, KEY_SECRET };
+
+static const struct fuse_opt option_spec[] = {
+    OPT("api_url=%s", api_url),
+    OPT("oauth_url=%s", oauth_url),
+    OPT("cafile=%s", cafile),
+    OPT("config=%s", config),
+    OPT("since=%s", since),
+    OPT("loglevel=%s", loglevel),
+    OPT("ledger=%s", ledger),
+    OPT("recording_delete=%s", recording_delete),
+    OPT("dir_ttl=%d", dir_ttl),
+    OPT("attr_ttl=%d", attr_ttl),
+    OPT("uid=%d", uid),
+    OPT("gid=%d", gid),
+    OPT("umask=%o", umask),
+    OPT("readahead=%d", readahead),
+    FUSE_OPT_KEY("ro", KEY_RO),
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+    FUSE_OPT_KEY("-d", KEY_FOREGROUND),
+    FUSE_OPT_KEY("debug", KEY_FOREGROUND),
+    /* Secrets must never be typed where ps and shell history can see them. */
+    FUSE_OPT_KEY("client_secret=", KEY_SECRET),
+    FUSE_OPT_KEY("client_id=", KEY_SECRET),
+    FUSE_OPT_KEY("account_id=", KEY_SECRET),
+    FUSE_OPT_KEY("access_token=", KEY_SECRET),
+    FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+    printf("usage: %s [options] MOUNTPOINT\n\n"
+           "Mounts a Zoom account: users, meetings, webinars and cloud recordings as\n"
+           "files and folders.\n\n"
+           "Credentials come from the environment (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
+           "ZOOM_CLIENT_SECRET, or ZOOM_ACCESS_TOKEN) or from the config file, never\n"
+           "from the command line.\n\n"
+           "zoomfs options:\n"
+           "    -o api_url=URL          REST base (default https://api.zoom.us; /v2 is\n"
+           "                            appended; the token's api_url wins when unset)\n"
+           "    -o oauth_url=URL        OAuth base (default https://zoom.us)\n"
+           "    -o cafile=PATH          trust this CA bundle (TLS is always verified)\n"
+           "    -o config=PATH          credentials file (default ~/.config/zoomfs/config;\n"
+           "                            must not be readable by group or others)\n"
+           "    -o ro                   read-only: every change fails with EROFS\n"
+           "    -o dir_ttl=SECONDS      how long listings are trusted (default 60)\n"
+           "    -o attr_ttl=SECONDS     how long objects and attributes are trusted\n"
+           "                            (default 60)\n"
+           "    -o since=YYYY-MM        first recordings month (default: user's created_at)\n"
+           "    -o uid=N,gid=N          owner of every file (default: the mounting user)\n"
+           "    -o umask=M              octal umask (default 077: 0700 dirs, 0600 files)\n"
+           "    -o readahead=BYTES      largest sequential read-ahead (default 8388608)\n"
+           "    -o recording_delete=trash|delete  what rm does to recordings (default trash)\n"
+           "    -o loglevel=LEVEL       error, warn, info (default) or debug\n"
+           "    -o ledger=PATH|none     mtime ledger (default ~/.cache/zoomfs/mtimes)\n"
+           "    -f                      stay in the foreground, log to stderr\n"
+           "    -V, --version           print the version\n\n",
+           prog);
+}
+
+static int process_arg(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    (void)data, (void)outargs;
+    switch (key) {
+    case KEY_HELP:
+        opt.show_help = 1;
+        return fuse_opt_add_arg(outargs, "-h");
+    case KEY_VERSION:
+        opt.show_version = 1;
+        return 0;
+    case KEY_FOREGROUND:
+        opt.foreground = 1;
+        return 1;
+    case KEY_RO:
+        opt.ro = 1;
+        return 1; /* the kernel should know too */
+    case KEY_SECRET:
+        fprintf(stderr,
+                "zoomfs: '%.*s' is not accepted on the command line (it would show in ps and "
+                "shell history); use the environment or the config file\n",
+                (int)(strchr(arg, '=') - arg), arg);
+        return -1;
+    default:
+        return 1;
+    }
+}
+
+static void take(char **dst, char *src)
+{
+    if (src) {
+        free(*dst);
+        *dst = src;
+    }
+}
+
+static int apply_options(char *err, size_t errlen)
+{
+    take(&cfg.api_url, opt.api_url);
+    cfg.api_url_explicit = opt.api_url != NULL;
+    take(&cfg.oauth_url, opt.oauth_url);
+    take(&cfg.cafile, opt.cafile);
+    take(&cfg.config_path, opt.config);
+    take(&cfg.since, opt.since);
+    take(&cfg.ledger_path, opt.ledger);
+    cfg.read_only = opt.ro;
+    cfg.foreground = opt.foreground;
+    if (opt.dir_ttl >= 0)
+        cfg.dir_ttl = opt.dir_ttl;
+    if (opt.attr_ttl >= 0)
+        cfg.attr_ttl = opt.attr_ttl;
+    if (opt.uid >= 0)
+        cfg.uid = (uid_t)opt.uid;
+    if (opt.gid >= 0)
+        cfg.gid = (gid_t)opt.gid;
+    if (opt.umask >= 0)
+        cfg.umask = (mode_t)(opt.umask & 0777);
+    if (opt.readahead > 0)
+        cfg.readahead_max = (size_t)opt.readahead;
+    if (opt.recording_delete) {
+        if (strcmp(opt.recording_delete, "delete") == 0)
+            cfg.recording_delete_permanent = true;
+        else if (strcmp(opt.recording_delete, "trash") != 0) {
+            snprintf(err, errlen, "recording_delete=%s: expected trash or delete",
+                     opt.recording_delete);
+            return -1;
+        }
+        free(opt.recording_delete);
+    }
+    if (opt.loglevel) {
+        int lvl = log_level_parse(opt.loglevel);
+        free(opt.loglevel);
+        if (lvl < 0) {
+            snprintf(err, errlen, "loglevel: expected error, warn, info or debug");
+            return -1;
+        }
+        cfg.log_level = lvl;
+    }
+    return 0;
+}
+
+static int open_ledger(void)
+{
+    if (cfg.ledger_path && strcmp(cfg.ledger_path, "none") == 0)
+        return ledger_open(NULL, 100000);
+    char *path = cfg.ledger_path ? xstrdup(cfg.ledger_path) : ledger_default_path();
+    int rc = ledger_open(path, 100000);
+    if (rc)
+        log_warn("mtime ledger %s unavailable (%s); mtimes will not survive a remount",
+                 path ? path : "(no home)", strerror(-rc));
+    free(path);
+    return rc ? ledger_open(NULL, 100000) : 0;
+}
+
+int main(int argc, char *argv[])
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    config_defaults(&cfg);
+    if (fuse_opt_parse(&args, &opt, option_spec, process_arg) != 0)
+        return 1;
+    if (opt.show_version) {
+        printf("zoomfs %s\n", ZOOMFS_VERSION);
+        fuse_opt_free_args(&args);
+        return 0;
+    }
+    if (opt.show_help) {
+        usage(argv[0]);
+        int rc = fuse_main(args.argc, args.argv, fs_operations(), NULL);
+        fuse_opt_free_args(&args);
+        return rc;
+    }
+
+    char err[512];
+    if (apply_options(err, sizeof(err)) != 0 ||
+        config_load_credentials(&cfg, err, sizeof(err)) != 0 ||
+        config_validate(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "zoomfs: %s\n", err);
+        fuse_opt_free_args(&args);
+        config_free(&cfg);
+        return 1;
+    }
+    log_init(!cfg.foreground, cfg.log_level);
+    if (http_init(cfg.cafile, cfg.connect_timeout, cfg.io_timeout) != 0) {
+        fprintf(stderr, "zoomfs: cannot initialise libcurl\n");
+        return 1;
+    }
+    /* A first token now: wrong credentials fail the mount with Zoom's reason
+     * instead of a mount where every access says EACCES. */
+    if (auth_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "zoomfs: %s\n", err);
+        http_cleanup();
+        config_free(&cfg);
+        fuse_opt_free_args(&args);
+        return 1;
+    }
+    open_ledger();
+    node_init();
+    stream_init(cfg.readahead_max);
+
+    int rc = fuse_main(args.argc, args.argv, fs_operations(), NULL);
+
+    stream_cleanup();
+    scratch_cleanup();
+    node_cleanup();
+    ledger_close();
+    auth_cleanup();
+    http_cleanup();
+    config_free(&cfg);
+    fuse_opt_free_args(&args);
+    return rc;
+}

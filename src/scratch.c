@@ -1,0 +1,252 @@
+/* scratch: in-memory files for editors and scripts; never sent to Zoom. */
+#include "zoomfs/scratch.h"
+
+#include "zoomfs/config.h"
+#include "zoomfs/util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Scratch {
+    struct Scratch *next;
+    char *path;
+    StrBuf data;
+    mode_t mode;
+    int64_t mtime;
+} Scratch;
+
+/* Few and short-lived: a list is enough. */
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+static Scratch *files;
+
+static Scratch **find(const char *path)
+{
+    Scratch **p = &files;
+    while (*p && strcmp((*p)->path, path) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+static void scratch_free(Scratch *s)
+{
+    free(s->path);
+    strbuf_free(&s->data);
+    free(s);
+}
+
+static Scratch *add_locked(const char *path, mode_t mode)
+{
+    Scratch *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
+    strbuf_init(&s->data);
+    s->mode = mode & 07777;
+    s->mtime = wall_seconds();
+    s->next = files;
+    files = s;
+    return s;
+}
+
+int scratch_create(const char *path, mode_t mode, bool exclusive)
+{
+    lock(&scratch_lock);
+    Scratch **p = find(path);
+    int rc = 0;
+    if (*p && exclusive)
+        rc = -EEXIST;
+    else if (*p)
+        strbuf_reset(&(*p)->data);
+    else
+        add_locked(path, mode);
+    unlock(&scratch_lock);
+    return rc;
+}
+
+bool scratch_exists(const char *path)
+{
+    lock(&scratch_lock);
+    bool yes = *find(path) != NULL;
+    unlock(&scratch_lock);
+    return yes;
+}
+
+int scratch_getattr(const char *path, struct stat *st)
+{
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    if (s) {
+        memset(st, 0, sizeof(*st));
+        st->st_mode = S_IFREG | (s->mode & ~cfg.umask & 0777);
+        st->st_nlink = 1;
+        st->st_size = (off_t)s->data.len;
+        st->st_blocks = (blkcnt_t)((s->data.len + 511) / 512);
+        st->st_uid = cfg.uid;
+        st->st_gid = cfg.gid;
+        st->st_mtime = st->st_ctime = st->st_atime = (time_t)s->mtime;
+    }
+    unlock(&scratch_lock);
+    return s ? 0 : -ENOENT;
+}
+
+ssize_t scratch_read(const char *path, char *buf, size_t len, off_t off)
+{
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    ssize_t n = -ENOENT;
+    if (s) {
+        n = 0;
+        if (off >= 0 && (size_t)off < s->data.len) {
+            size_t left = s->data.len - (size_t)off;
+            n = (ssize_t)(left < len ? left : len);
+            memcpy(buf, s->data.data + off, (size_t)n);
+        }
+    }
+    unlock(&scratch_lock);
+    return n;
+}
+
+/* Grows or shrinks the content to size, zero-filling. Called locked. */
+static void resize(Scratch *s, size_t size)
+{
+    if (size > s->data.len) {
+        size_t grow = size - s->data.len;
+        char *zeros = xcalloc(1, grow);
+        strbuf_append(&s->data, zeros, grow);
+        free(zeros);
+    } else {
+        s->data.len = size;
+        if (s->data.data)
+            s->data.data[size] = '\0';
+    }
+}
+
+ssize_t scratch_write(const char *path, const char *buf, size_t len, off_t off)
+{
+    if (off < 0 || (size_t)off + len > SCRATCH_MAX)
+        return -EFBIG;
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    if (!s) {
+        unlock(&scratch_lock);
+        return -ENOENT;
+    }
+    if ((size_t)off + len > s->data.len)
+        resize(s, (size_t)off + len);
+    memcpy(s->data.data + off, buf, len);
+    s->mtime = wall_seconds();
+    unlock(&scratch_lock);
+    return (ssize_t)len;
+}
+
+int scratch_truncate(const char *path, off_t size)
+{
+    if (size < 0 || (size_t)size > SCRATCH_MAX)
+        return -EFBIG;
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    if (s) {
+        resize(s, (size_t)size);
+        s->mtime = wall_seconds();
+    }
+    unlock(&scratch_lock);
+    return s ? 0 : -ENOENT;
+}
+
+int scratch_chmod(const char *path, mode_t mode)
+{
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    if (s)
+        s->mode = mode & 07777;
+    unlock(&scratch_lock);
+    return s ? 0 : -ENOENT;
+}
+
+int scratch_unlink(const char *path)
+{
+    lock(&scratch_lock);
+    Scratch **p = find(path);
+    Scratch *s = *p;
+    if (s) {
+        *p = s->next;
+        scratch_free(s);
+    }
+    unlock(&scratch_lock);
+    return s ? 0 : -ENOENT;
+}
+
+int scratch_rename(const char *from, const char *to)
+{
+    lock(&scratch_lock);
+    Scratch **p = find(from);
+    Scratch *s = *p;
+    if (s) {
+        *p = s->next;
+        Scratch **q = find(to);
+        if (*q) {
+            Scratch *old = *q;
+            *q = old->next;
+            scratch_free(old);
+        }
+        free(s->path);
+        s->path = xstrdup(to);
+        s->next = files;
+        files = s;
+    }
+    unlock(&scratch_lock);
+    return s ? 0 : -ENOENT;
+}
+
+int scratch_content(const char *path, char **data, size_t *len)
+{
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    if (s) {
+        *data = xmalloc(s->data.len + 1);
+        memcpy(*data, s->data.data ? s->data.data : "", s->data.len);
+        (*data)[s->data.len] = '\0';
+        *len = s->data.len;
+    }
+    unlock(&scratch_lock);
+    return s ? 0 : -ENOENT;
+}
+
+void scratch_put(const char *path, const char *data, size_t len, mode_t mode)
+{
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    if (!s)
+        s = add_locked(path, mode);
+    strbuf_reset(&s->data);
+    strbuf_append(&s->data, data, len);
+    s->mtime = wall_seconds();
+    unlock(&scratch_lock);
+}
+
+void scratch_list(const char *dir, int (*add)(void *ctx, const char *name, bool is_dir),
+                  void *ctx)
+{
+    size_t dl = strlen(dir);
+    lock(&scratch_lock);
+    for (Scratch *s = files; s; s = s->next) {
+        const char *p = s->path;
+        if (strncmp(p, dir, dl) == 0 && (dl == 1 || p[dl] == '/')) {
+            const char *name = p + (dl == 1 ? 1 : dl + 1);
+            if (*name && !strchr(name, '/'))
+                add(ctx, name, false);
+        }
+    }
+    unlock(&scratch_lock);
+}
+
+void scratch_cleanup(void)
+{
+    lock(&scratch_lock);
+    while (files) {
+        Scratch *s = files;
+        files = s->next;
+        scratch_free(s);
+    }
+    unlock(&scratch_lock);
+}
