@@ -51,8 +51,7 @@ static void describe_zoom_error(const json_t *doc, char *out, size_t outlen)
     }
 }
 
-int api_call(const char *route, const char *method, const char *path, json_t *body,
-             json_t **out)
+int api_call(const char *route, const char *method, const char *path, json_t *body, json_t **out)
 {
     if (out)
         *out = NULL;
@@ -97,8 +96,7 @@ int api_call(const char *route, const char *method, const char *path, json_t *bo
                 sleep_ms(wait);
                 continue;
             } else {
-                stats_error("%s %s: %s (%s)", method, path, resp.error,
-                            errmap_errno_name(m.err));
+                stats_error("%s %s: %s (%s)", method, path, resp.error, errmap_errno_name(m.err));
             }
             http_response_free(&resp);
             break;
@@ -125,21 +123,20 @@ int api_call(const char *route, const char *method, const char *path, json_t *bo
             json_decref(doc);
             http_response_free(&resp);
             if (auth_reject(bearer) != 0) {
-                stats_error("%s %s: access token refused (code %d) and cannot be renewed",
-                            method, path, code);
+                stats_error("%s %s: access token refused (code %d) and cannot be renewed", method,
+                            path, code);
                 rc = -EACCES;
                 break;
             }
             log_info("%s %s: token refused (code %d), renewing", method, path, code);
             continue;
         } else if (m.action == ERRACT_RATE_WAIT && !last_try) {
-            int64_t ra = resp.retry_after ? errmap_retry_after_ms(resp.retry_after, time(NULL))
-                                          : -1;
+            int64_t ra =
+                resp.retry_after ? errmap_retry_after_ms(resp.retry_after, time(NULL)) : -1;
             if (ra >= 0)
                 wait = ra + (int64_t)(random() % 250);
             if (now_ms() + wait < deadline) {
-                log_info("%s %s: rate limited; waiting %lld ms", method, path,
-                         (long long)wait);
+                log_info("%s %s: rate limited; waiting %lld ms", method, path, (long long)wait);
                 stats_add(STAT_RATE_WAITS, 1);
                 json_decref(doc);
                 http_response_free(&resp);
@@ -167,11 +164,11 @@ int api_call(const char *route, const char *method, const char *path, json_t *bo
                             "Zoom",
                             method, path, resp.status, detail);
             else if (resp.status == 429 && resp.retry_after)
-                stats_error("%s %s: HTTP 429 code %d: %s (retry after %s) (%s)", method, path,
-                            code, detail, resp.retry_after, errmap_errno_name(-rc));
+                stats_error("%s %s: HTTP 429 code %d: %s (retry after %s) (%s)", method, path, code,
+                            detail, resp.retry_after, errmap_errno_name(-rc));
             else
-                stats_error("%s %s: HTTP %ld code %d: %s (%s)", method, path, resp.status,
-                            code, detail, errmap_errno_name(-rc));
+                stats_error("%s %s: HTTP %ld code %d: %s (%s)", method, path, resp.status, code,
+                            detail, errmap_errno_name(-rc));
         }
         json_decref(doc);
         http_response_free(&resp);
@@ -193,8 +190,7 @@ int api_list_all(const char *route, const char *path, const char *array_key, jso
         char *page_path;
         if (token) {
             char *enc = urlenc_component(token);
-            page_path = xasprintf("%s%spage_size=%d&next_page_token=%s", path, sep, PAGE_SIZE,
-                                  enc);
+            page_path = xasprintf("%s%spage_size=%d&next_page_token=%s", path, sep, PAGE_SIZE, enc);
             free(enc);
         } else {
             page_path = xasprintf("%s%spage_size=%d", path, sep, PAGE_SIZE);
@@ -298,8 +294,8 @@ int api_get_webinar(const char *webinar_id, json_t **webinar)
     return get_object("GET /webinars/{webinarId}", "/webinars/%s", webinar_id, webinar);
 }
 
-static int list_of_user(const char *route, const char *fmt, const char *user_key,
-                        const char *key, json_t **out)
+static int list_of_user(const char *route, const char *fmt, const char *user_key, const char *key,
+                        json_t **out)
 {
     char *enc = urlenc_component(user_key);
     char *path = xasprintf(fmt, enc);
@@ -311,18 +307,17 @@ static int list_of_user(const char *route, const char *fmt, const char *user_key
 
 int api_list_meetings(const char *user_key, json_t **meetings)
 {
-    return list_of_user("GET /users/{userId}/meetings", "/users/%s/meetings", user_key,
-                        "meetings", meetings);
+    return list_of_user("GET /users/{userId}/meetings", "/users/%s/meetings", user_key, "meetings",
+                        meetings);
 }
 
 int api_list_webinars(const char *user_key, json_t **webinars)
 {
-    return list_of_user("GET /users/{userId}/webinars", "/users/%s/webinars", user_key,
-                        "webinars", webinars);
+    return list_of_user("GET /users/{userId}/webinars", "/users/%s/webinars", user_key, "webinars",
+                        webinars);
 }
 
-int api_list_recordings(const char *user_key, const char *from, const char *to,
-                        json_t **instances)
+int api_list_recordings(const char *user_key, const char *from, const char *to, json_t **instances)
 {
     char *enc = urlenc_component(user_key);
     char *path = xasprintf("/users/%s/recordings?from=%s&to=%s", enc, from, to);

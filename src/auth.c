@@ -22,8 +22,8 @@
 
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t auth_cond = PTHREAD_COND_INITIALIZER;
-static char *token;         /* "Bearer …" */
-static int64_t expires_at;  /* now_ms() clock */
+static char *token;        /* "Bearer …" */
+static int64_t expires_at; /* now_ms() clock */
 static bool renewing;
 static char *api_base;
 

@@ -209,10 +209,9 @@ int config_validate(const Config *c, char *err, size_t errlen)
 
 void config_free(Config *c)
 {
-    char **strings[] = {&c->api_url,       &c->oauth_url,    &c->cafile,
-                        &c->config_path,   &c->account_id,   &c->client_id,
-                        &c->client_secret, &c->static_token, &c->since,
-                        &c->ledger_path};
+    char **strings[] = {&c->api_url,    &c->oauth_url,  &c->cafile,        &c->config_path,
+                        &c->account_id, &c->client_id,  &c->client_secret, &c->static_token,
+                        &c->since,      &c->ledger_path};
     for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
         if (*strings[i] && (strings[i] == &c->client_secret || strings[i] == &c->static_token))
             explicit_bzero(*strings[i], strlen(*strings[i]));

@@ -20,9 +20,9 @@ struct Edit {
     TreePath tp;
     json_t *original; /* as last read; NULL while the object does not exist */
     StrBuf buf;
-    bool dirty;    /* changed since the last commit */
-    int failed;    /* a write that could not be held: what commit returns */
-    bool pending;  /* in the pending list */
+    bool dirty;   /* changed since the last commit */
+    int failed;   /* a write that could not be held: what commit returns */
+    bool pending; /* in the pending list */
 };
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -115,8 +115,7 @@ void edit_list_pending(const char *dir, int (*add)(void *ctx, const char *name, 
     size_t dl = strlen(dir);
     lock(&pending_lock);
     for (Edit *e = pending; e; e = e->next_pending)
-        if (strncmp(e->path, dir, dl) == 0 && e->path[dl] == '/' &&
-            !strchr(e->path + dl + 1, '/'))
+        if (strncmp(e->path, dir, dl) == 0 && e->path[dl] == '/' && !strchr(e->path + dl + 1, '/'))
             add(ctx, e->path + dl + 1, false);
     unlock(&pending_lock);
 }
@@ -186,8 +185,8 @@ static void drop_readonly(json_t *obj, const char *const *readonly)
 
 /* PATCH of the fields that differ; re-reads the object after success.
  * *fresh gets the object as Zoom now holds it. */
-static int send_patch(const char *path, const TreePath *tp, const json_t *original,
-                      json_t *edited, json_t **fresh)
+static int send_patch(const char *path, const TreePath *tp, const json_t *original, json_t *edited,
+                      json_t **fresh)
 {
     const Resource *r = node_resource(tp->kind);
     json_t *changes = jsonfile_diff(original, edited, r->readonly);
@@ -328,8 +327,7 @@ int edit_save(const char *path, const TreePath *tp, const char *data, size_t len
     if (rc == 0) {
         rc = send_patch(path, tp, current->json, edited, &result);
         cacheval_unref(&current->base);
-    } else if (rc == -ENOENT && node_resource(tp->kind) &&
-               node_resource(tp->kind)->create_path) {
+    } else if (rc == -ENOENT && node_resource(tp->kind) && node_resource(tp->kind)->create_path) {
         char new_id[64];
         rc = send_post(path, tp, edited, &result, new_id, sizeof(new_id));
     }

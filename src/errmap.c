@@ -16,10 +16,12 @@
 
 /* Zoom error codes that change the mapping of their status. */
 enum {
-    ZOOM_NO_PRIVILEGE = 200,  /* 400: "No privilege." */
-    ZOOM_TOKEN_INVALID = 124, /* 401: invalid or expired access token */
-    ZOOM_SCOPE_OLD = 4700,    /* 400: token lacks scopes (older form) */
-    ZOOM_SCOPE = 4711,        /* 400: token lacks scopes */
+    ZOOM_NO_PRIVILEGE = 200,    /* 400: "No privilege." */
+    ZOOM_TOKEN_INVALID = 124,   /* 401: invalid or expired access token */
+    ZOOM_SCOPE_OLD = 4700,      /* 400: token lacks scopes (older form) */
+    ZOOM_SCOPE = 4711,          /* 400: token lacks scopes */
+    ZOOM_NOT_IN_ACCOUNT = 1010, /* 400: user does not belong to this account */
+    ZOOM_NOT_HOST = 3003,       /* 400: you are not the meeting host */
 };
 
 static ErrMapping fail(int err)
@@ -53,6 +55,11 @@ ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type, c
          * not bad input; refreshing the token would not help either. */
         if (zoom_code == ZOOM_SCOPE || zoom_code == ZOOM_SCOPE_OLD ||
             zoom_code == ZOOM_NO_PRIVILEGE)
+            return fail(EACCES);
+        /* Gone from this account, as far as this mount can see: like 404. */
+        if (zoom_code == ZOOM_NOT_IN_ACCOUNT)
+            return (ErrMapping){.action = ERRACT_FAIL, .err = ENOENT, .drop_cache = true};
+        if (zoom_code == ZOOM_NOT_HOST)
             return fail(EACCES);
         return fail(EINVAL);
     case 401:

@@ -251,8 +251,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     return keep_handle(fi, h);
 }
 
-static int fs_read(const char *path, char *buf, size_t size, off_t off,
-                   struct fuse_file_info *fi)
+static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
     (void)path;
     Handle *h = handle_of(fi);

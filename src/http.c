@@ -252,8 +252,7 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     if (req->range_start >= 0) {
         if (req->range_end >= 0)
-            snprintf(line, sizeof(line), "%" PRId64 "-%" PRId64, req->range_start,
-                     req->range_end);
+            snprintf(line, sizeof(line), "%" PRId64 "-%" PRId64, req->range_start, req->range_end);
         else
             snprintf(line, sizeof(line), "%" PRId64 "-", req->range_start);
         curl_easy_setopt(e, CURLOPT_RANGE, line);

@@ -66,9 +66,9 @@ void log_write(int level, const char *file, int line, const char *fmt, ...)
 }
 
 /* Query parameters whose values are credentials or signatures. */
-static const char *const secret_params[] = {"access_token", "token", "signature", "sig",
-                                            "policy", "key_pair_id", "Signature", "client_secret",
-                                            "download_token", "zak", NULL};
+static const char *const secret_params[] = {
+    "access_token", "token",         "signature",      "sig", "policy", "key_pair_id",
+    "Signature",    "client_secret", "download_token", "zak", NULL};
 
 static int is_secret_param(const char *name, size_t len)
 {

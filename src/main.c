@@ -25,7 +25,10 @@ static struct {
     int show_help, show_version, foreground;
 } opt = {.dir_ttl = -1, .attr_ttl = -1, .uid = -1, .gid = -1, .umask = -1, .readahead = -1};
 
-#define OPT(t, p) {t, offsetof(typeof(opt), p), 1}
+#define OPT(t, p)                                                                                  \
+    {                                                                                              \
+        t, offsetof(typeof(opt), p), 1                                                             \
+    }
 enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_RO, KEY_SECRET };
 
 static const struct fuse_opt option_spec[] = {

@@ -35,17 +35,22 @@ static size_t utf8_char(const unsigned char *s, uint32_t *cp)
         *cp = s[0];
         return 1;
     }
-    size_t len;
-    uint32_t min;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2, min = 0x80, *cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3, min = 0x800, *cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4, min = 0x10000, *cp = s[0] & 0x07;
-    } else {
-        return 0;
+    /* lead byte → length, payload bits, smallest code point of that length */
+    static const struct {
+        unsigned char mask, value, bits;
+        uint32_t min;
+    } forms[] = {{0xE0, 0xC0, 0x1F, 0x80}, {0xF0, 0xE0, 0x0F, 0x800}, {0xF8, 0xF0, 0x07, 0x10000}};
+    size_t len = 0;
+    uint32_t min = 0;
+    for (size_t f = 0; f < ARRAY_SIZE(forms) && !len; f++) {
+        if ((s[0] & forms[f].mask) == forms[f].value) {
+            len = f + 2;
+            min = forms[f].min;
+            *cp = s[0] & forms[f].bits;
+        }
     }
+    if (!len)
+        return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xC0) != 0x80)
             return 0; /* also catches the terminating NUL */
@@ -101,10 +106,12 @@ void naming_sanitize(const char *s, char *out, size_t outlen, size_t max_bytes)
             if (pending_space)
                 tmp[n++] = ' ';
             pending_space = false;
-            if (len == 0 || is_control(cp) || cp == '/')
+            if (len == 0 || is_control(cp) || cp == '/') {
                 tmp[n++] = '_';
-            else
-                memcpy(tmp + n, p, len), n += len;
+            } else {
+                memcpy(tmp + n, p, len);
+                n += len;
+            }
         }
         p += len ? len : 1;
     }

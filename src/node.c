@@ -508,24 +508,49 @@ int node_json(const char *path, const TreePath *tp, JsonFile **out)
 
 /* ---- the write half of the mapping ----------------------------------- */
 
-static const char *const meeting_readonly[] = {
-    "id",           "uuid",       "host_id",        "host_email", "created_at",
-    "join_url",     "start_url",  "status",         "encrypted_password",
-    "h323_password", "pstn_password", "occurrences", "assistant_id", "registration_url",
-    "pmi",          NULL};
+static const char *const meeting_readonly[] = {"id",
+                                               "uuid",
+                                               "host_id",
+                                               "host_email",
+                                               "created_at",
+                                               "join_url",
+                                               "start_url",
+                                               "status",
+                                               "encrypted_password",
+                                               "h323_password",
+                                               "pstn_password",
+                                               "occurrences",
+                                               "assistant_id",
+                                               "registration_url",
+                                               "pmi",
+                                               NULL};
 static const char *const webinar_readonly[] = {
-    "id",         "uuid",        "host_id",        "host_email", "created_at", "join_url",
-    "start_url",  "occurrences", "registration_url", NULL};
-static const char *const user_readonly[] = {
-    "id",          "email",      "account_id",  "account_number", "created_at",
-    "last_login_time", "last_client_version", "status", "verified", "role_name",
-    "role_id",     "pic_url",    "personal_meeting_url", "cluster", "login_types",
-    "jid",         "group_ids",  "im_group_ids", NULL};
+    "id",       "uuid",      "host_id",     "host_email",       "created_at",
+    "join_url", "start_url", "occurrences", "registration_url", NULL};
+static const char *const user_readonly[] = {"id",
+                                            "email",
+                                            "account_id",
+                                            "account_number",
+                                            "created_at",
+                                            "last_login_time",
+                                            "last_client_version",
+                                            "status",
+                                            "verified",
+                                            "role_name",
+                                            "role_id",
+                                            "pic_url",
+                                            "personal_meeting_url",
+                                            "cluster",
+                                            "login_types",
+                                            "jid",
+                                            "group_ids",
+                                            "im_group_ids",
+                                            NULL};
 
 static const Resource resources[] = {
     {NODE_USER_JSON, "/users/%s", "PATCH /users/{userId}", NULL, NULL, NULL, user_readonly},
-    {NODE_SETTINGS_JSON, "/users/%s/settings", "PATCH /users/{userId}/settings", NULL, NULL,
-     NULL, NULL},
+    {NODE_SETTINGS_JSON, "/users/%s/settings", "PATCH /users/{userId}/settings", NULL, NULL, NULL,
+     NULL},
     {NODE_MEETING_JSON, "/meetings/%s", "PATCH /meetings/{meetingId}",
      "DELETE /meetings/{meetingId}", "/users/%s/meetings", "POST /users/{userId}/meetings",
      meeting_readonly},
@@ -758,8 +783,7 @@ int node_getattr(const char *path, const TreePath *tp, struct stat *st)
         JsonFile *f;
         rc = node_json(path, tp, &f);
         if (rc == 0) {
-            fill_file(st, (int64_t)f->len, f->mtime,
-                      writable_json(tp->kind) ? 0666 : 0444);
+            fill_file(st, (int64_t)f->len, f->mtime, writable_json(tp->kind) ? 0666 : 0444);
             cacheval_unref(&f->base);
         }
         return rc;
@@ -815,8 +839,7 @@ int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
         json_array_foreach(list->json, i, u)
         {
             const char *email = json_string_value(json_object_get(u, "email"));
-            if (email && *email && !strchr(email, '/') && email[0] != '.' &&
-                add(ctx, email, true))
+            if (email && *email && !strchr(email, '/') && email[0] != '.' && add(ctx, email, true))
                 break;
         }
         cacheval_unref(&list->base);

@@ -224,8 +224,7 @@ void scratch_put(const char *path, const char *data, size_t len, mode_t mode)
     unlock(&scratch_lock);
 }
 
-void scratch_list(const char *dir, int (*add)(void *ctx, const char *name, bool is_dir),
-                  void *ctx)
+void scratch_list(const char *dir, int (*add)(void *ctx, const char *name, bool is_dir), void *ctx)
 {
     size_t dl = strlen(dir);
     lock(&scratch_lock);

@@ -22,7 +22,7 @@
 /* Trusted for this long; a CDN URL that stops working earlier is resolved
  * again at once. */
 #define CDN_URL_TTL_MS (10 * 60 * 1000)
-#define MAX_RESOLVES 3
+#define MAX_RESOLVES   3
 
 static Cache *cdn_urls;
 static size_t readahead_max;
@@ -171,8 +171,8 @@ static bool response_is_range(const HttpResponse *r, int64_t a, int64_t total)
         return ra == a && (total < 0 || rt < 0 || rt == total);
     }
     /* A server that ignores Range sends the whole file: usable from 0. */
-    return r->status == 200 && a == 0 && (total < 0 || r->content_length < 0 ||
-                                          r->content_length == total);
+    return r->status == 200 && a == 0 &&
+           (total < 0 || r->content_length < 0 || r->content_length == total);
 }
 
 /* Fetches bytes [a, a+len) of the file into dst. total is the exact size
@@ -226,8 +226,7 @@ static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int6
         }
         bool finished = valid && !resp.neterr;
         bool stale = !resp.neterr && (resp.status == 401 || resp.status == 403 ||
-                                      resp.status == 404 || resp.status == 410 ||
-                                      is_html(&resp));
+                                      resp.status == 404 || resp.status == 410 || is_html(&resp));
         long status = resp.status;
         char neterr[256];
         snprintf(neterr, sizeof(neterr), "%s", resp.error);
@@ -248,12 +247,11 @@ static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int6
             cacheval_unref(&cdn->base);
             free(retry_after);
             if (++resolves > MAX_RESOLVES) {
-                stats_error("download %s: refused (HTTP %ld) after resolving the URL again",
-                            safe, status);
+                stats_error("download %s: refused (HTTP %ld) after resolving the URL again", safe,
+                            status);
                 return -EACCES;
             }
-            log_info("download %s: HTTP %ld from the CDN; resolving the URL again", safe,
-                     status);
+            log_info("download %s: HTTP %ld from the CDN; resolving the URL again", safe, status);
             continue;
         }
         if (!cut && status / 100 == 2) {
@@ -280,8 +278,7 @@ static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int6
         }
         stats_add(STAT_RETRIES, 1);
         log_info("download %s: %s at byte %lld; resuming in %lld ms", safe,
-                 cut ? neterr : "server busy", (long long)(a + (int64_t)done),
-                 (long long)wait);
+                 cut ? neterr : "server busy", (long long)(a + (int64_t)done), (long long)wait);
         sleep_ms(wait);
     }
     return (ssize_t)done;
@@ -349,8 +346,7 @@ ssize_t stream_read(Stream *s, char *out, size_t len, int64_t off)
     /* Sequential readers get a window that doubles up to the maximum; a
      * random read costs only what it asked for. */
     bool sequential = off == s->next_seq ||
-                      (s->buf_len && off >= s->buf_off &&
-                       off <= s->buf_off + (int64_t)s->buf_len);
+                      (s->buf_len && off >= s->buf_off && off <= s->buf_off + (int64_t)s->buf_len);
     if (sequential) {
         if (off > 0)
             s->window = s->window * 2 > readahead_max ? readahead_max : s->window * 2;

@@ -36,10 +36,9 @@ static const struct {
 };
 
 static const char *const kind_names[] = {
-    "root",     "meta",        "meta-file", "users",          "user",
-    "user.json", "settings.json", "meetings", "meeting.json", "webinars",
-    "webinar.json", "recordings", "month",  "instance",       "recording.json",
-    "media",    "other",
+    "root",          "meta",     "meta-file",      "users",    "user",         "user.json",
+    "settings.json", "meetings", "meeting.json",   "webinars", "webinar.json", "recordings",
+    "month",         "instance", "recording.json", "media",    "other",
 };
 
 const char *tree_kind_name(NodeKind k)

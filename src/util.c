@@ -117,7 +117,7 @@ void strbuf_reset(StrBuf *b)
 
 char *strbuf_take(StrBuf *b, size_t *len)
 {
-    strbuf_reserve(b, 0);
+    strbuf_append(b, "", 0); /* allocates and terminates an empty buffer too */
     char *p = b->data;
     if (len)
         *len = b->len;

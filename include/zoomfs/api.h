@@ -12,8 +12,7 @@
  * path is below the API base ("/users/abc?status=active"). body may be NULL.
  * Idempotent methods are retried within the bounds; POST never is once it
  * may have reached Zoom. *out gets the parsed body (NULL for an empty one). */
-int api_call(const char *route, const char *method, const char *path, json_t *body,
-             json_t **out);
+int api_call(const char *route, const char *method, const char *path, json_t *body, json_t **out);
 
 /* GET a list endpoint through every page (page_size 300). path may already
  * carry a query. *items gets a new array of all entries of array_key. */
@@ -30,8 +29,7 @@ int api_get_meeting(const char *meeting_id, json_t **meeting);
 int api_list_webinars(const char *user_key, json_t **webinars);
 int api_get_webinar(const char *webinar_id, json_t **webinar);
 /* Recording instances of one month: from/to are "YYYY-MM-DD" inside it. */
-int api_list_recordings(const char *user_key, const char *from, const char *to,
-                        json_t **instances);
+int api_list_recordings(const char *user_key, const char *from, const char *to, json_t **instances);
 
 /* "/meetings/%s" with id encoded as one path segment (UUIDs twice where
  * Zoom wants that). Returns a malloc'd path. */

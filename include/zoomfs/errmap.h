@@ -24,18 +24,17 @@ typedef struct {
 /* Transport-level failure classes (before any HTTP status was received). */
 typedef enum {
     NETERR_NONE = 0,
-    NETERR_TIMEOUT,  /* connect or low-speed timeout */
-    NETERR_RESET,    /* connection reset / closed mid-response */
-    NETERR_CONNECT,  /* could not connect */
-    NETERR_TLS,      /* certificate or TLS failure: never retried */
+    NETERR_TIMEOUT, /* connect or low-speed timeout */
+    NETERR_RESET,   /* connection reset / closed mid-response */
+    NETERR_CONNECT, /* could not connect */
+    NETERR_TLS,     /* certificate or TLS failure: never retried */
     NETERR_OTHER,
 } NetError;
 
 /* Maps an HTTP response. zoom_code is the "code" field of Zoom's JSON error
  * body (0 when absent). ratelimit_type is the X-RateLimit-Type header value
  * (NULL when absent); message is Zoom's "message" (NULL when absent). */
-ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type,
-                       const char *message);
+ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type, const char *message);
 
 /* Maps a transport failure: retryable ones give ERRACT_RETRY with err set to
  * what to return once retries are exhausted (ETIMEDOUT, EIO, ...). */

@@ -28,8 +28,7 @@ int scratch_content(const char *path, char **data, size_t *len);
 /* Puts content under path (creating or replacing the scratch file). */
 void scratch_put(const char *path, const char *data, size_t len, mode_t mode);
 /* Calls add() for every scratch file directly inside dir. */
-void scratch_list(const char *dir, int (*add)(void *ctx, const char *name, bool is_dir),
-                  void *ctx);
+void scratch_list(const char *dir, int (*add)(void *ctx, const char *name, bool is_dir), void *ctx);
 void scratch_cleanup(void);
 
 #endif

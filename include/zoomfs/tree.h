@@ -29,7 +29,7 @@ typedef enum {
 
 typedef struct {
     NodeKind kind;
-    NodeKind parent;             /* kind of the containing folder */
+    NodeKind parent;              /* kind of the containing folder */
     char user[TREE_NAME_MAX];     /* {user}: the email */
     char id[TREE_NAME_MAX];       /* {id} of a meeting or webinar, without .json */
     char month[8];                /* {YYYY-MM} */

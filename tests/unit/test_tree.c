@@ -1,0 +1,97 @@
+/* Unit tests for tree: every row of the table, placeholders, scratch names
+ * and paths that can be nothing. */
+#include "check.h"
+#include "zoomfs/tree.h"
+
+#include <errno.h>
+
+static void check_kind(const char *path, NodeKind kind, NodeKind parent, const char *file, int line)
+{
+    TreePath tp;
+    int rc = tree_parse(path, &tp);
+    check_result(rc == 0 && tp.kind == kind && tp.parent == parent, file, line, path);
+    if (rc != 0 || tp.kind != kind || tp.parent != parent)
+        fprintf(stderr, "    rc %d kind %s parent %s, expected %s in %s\n", rc,
+                tree_kind_name(tp.kind), tree_kind_name(tp.parent), tree_kind_name(kind),
+                tree_kind_name(parent));
+}
+
+#define CHECK_KIND(path, kind, parent) check_kind(path, kind, parent, __FILE__, __LINE__)
+
+static void test_rows(void)
+{
+    CHECK_KIND("/", NODE_ROOT, NODE_ROOT);
+    CHECK_KIND("/.zoomfs", NODE_META, NODE_ROOT);
+    CHECK_KIND("/.zoomfs/stats", NODE_META_FILE, NODE_META);
+    CHECK_KIND("/users", NODE_USERS, NODE_ROOT);
+    CHECK_KIND("/users/a@b.com", NODE_USER, NODE_USERS);
+    CHECK_KIND("/users/a@b.com/user.json", NODE_USER_JSON, NODE_USER);
+    CHECK_KIND("/users/a@b.com/settings.json", NODE_SETTINGS_JSON, NODE_USER);
+    CHECK_KIND("/users/a@b.com/meetings", NODE_MEETINGS, NODE_USER);
+    CHECK_KIND("/users/a@b.com/meetings/81234567890.json", NODE_MEETING_JSON, NODE_MEETINGS);
+    CHECK_KIND("/users/a@b.com/webinars", NODE_WEBINARS, NODE_USER);
+    CHECK_KIND("/users/a@b.com/webinars/9123.json", NODE_WEBINAR_JSON, NODE_WEBINARS);
+    CHECK_KIND("/users/a@b.com/recordings", NODE_RECORDINGS, NODE_USER);
+    CHECK_KIND("/users/a@b.com/recordings/2025-03", NODE_MONTH, NODE_RECORDINGS);
+    CHECK_KIND("/users/a@b.com/recordings/2025-03/2025-03-15T10.00.00Z_Standup_811", NODE_INSTANCE,
+               NODE_MONTH);
+    CHECK_KIND("/users/a@b.com/recordings/2025-03/x/recording.json", NODE_RECORDING_JSON,
+               NODE_INSTANCE);
+    CHECK_KIND("/users/a@b.com/recordings/2025-03/x/audio_only_10.00.00Z.m4a", NODE_MEDIA,
+               NODE_INSTANCE);
+}
+
+static void test_placeholders(void)
+{
+    TreePath tp;
+    CHECK_EQ_INT(tree_parse("//users//a@b.com/meetings/123.json", &tp), 0);
+    CHECK_EQ_STR(tp.user, "a@b.com");
+    CHECK_EQ_STR(tp.id, "123");
+    CHECK_EQ_STR(tp.name, "123.json");
+    CHECK_EQ_INT(tree_parse("/users/u/recordings/2024-12/inst/f.mp4", &tp), 0);
+    CHECK_EQ_STR(tp.month, "2024-12");
+    CHECK_EQ_STR(tp.instance, "inst");
+    CHECK_EQ_STR(tp.name, "f.mp4");
+}
+
+static void test_scratch_and_invalid(void)
+{
+    /* Names that are no resource, in folders that hold resources. */
+    CHECK_KIND("/users/u/meetings/new.json", NODE_OTHER, NODE_MEETINGS);
+    CHECK_KIND("/users/u/meetings/.123.json.swp", NODE_OTHER, NODE_MEETINGS);
+    CHECK_KIND("/users/u/meetings/sedAb12Cd", NODE_OTHER, NODE_MEETINGS);
+    CHECK_KIND("/users/u/meetings/123.json~", NODE_OTHER, NODE_MEETINGS);
+    CHECK_KIND("/users/u/4913", NODE_OTHER, NODE_USER);
+    CHECK_KIND("/users/u/recordings/2025-13", NODE_OTHER, NODE_RECORDINGS);
+    CHECK_KIND("/users/u/recordings/march", NODE_OTHER, NODE_RECORDINGS);
+    CHECK_KIND("/hello", NODE_OTHER, NODE_ROOT);
+
+    TreePath tp;
+    /* Under a file there is nothing. */
+    CHECK_EQ_INT(tree_parse("/users/u/user.json/x", &tp), -ENOENT);
+    CHECK_EQ_INT(tree_parse("/users/u/recordings/2025-03/i/f.mp4/deeper", &tp), -ENOENT);
+    CHECK_EQ_INT(tree_parse("/a/b/c/d/e/f/g/h/i", &tp), -ENOENT);
+    char longname[400];
+    memset(longname, 'x', sizeof(longname));
+    memcpy(longname, "/users/", 7);
+    longname[sizeof(longname) - 1] = '\0';
+    CHECK_EQ_INT(tree_parse(longname, &tp), -ENAMETOOLONG);
+}
+
+static void test_dirs(void)
+{
+    CHECK(tree_is_dir(NODE_INSTANCE));
+    CHECK(tree_is_dir(NODE_MONTH));
+    CHECK(!tree_is_dir(NODE_MEDIA));
+    CHECK(!tree_is_dir(NODE_MEETING_JSON));
+    CHECK(!tree_is_dir(NODE_OTHER));
+}
+
+int main(void)
+{
+    test_rows();
+    test_placeholders();
+    test_scratch_and_invalid();
+    test_dirs();
+    return CHECK_DONE("test_tree");
+}

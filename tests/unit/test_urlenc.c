@@ -1,0 +1,86 @@
+/* Unit tests for urlenc: percent-encoding, Zoom's UUID double encoding and
+ * the http-only-to-loopback rule. */
+#include "check.h"
+#include "zoomfs/urlenc.h"
+
+#include <stdlib.h>
+
+static void check_encoded(const char *in, const char *expected, char *(*fn)(const char *),
+                          const char *file, int line)
+{
+    char *got = fn(in);
+    int ok = strcmp(got, expected) == 0;
+    check_result(ok, file, line, in);
+    if (!ok)
+        fprintf(stderr, "    got \"%s\", expected \"%s\"\n", got, expected);
+    free(got);
+}
+
+#define CHECK_COMPONENT(in, out) check_encoded(in, out, urlenc_component, __FILE__, __LINE__)
+#define CHECK_UUID(in, out)      check_encoded(in, out, urlenc_uuid_segment, __FILE__, __LINE__)
+
+static void test_component(void)
+{
+    CHECK_COMPONENT("", "");
+    CHECK_COMPONENT("AZaz09-._~", "AZaz09-._~");
+    CHECK_COMPONENT("a b/c?d=e&f", "a%20b%2Fc%3Fd%3De%26f");
+    CHECK_COMPONENT("user+tag@example.com", "user%2Btag%40example.com");
+    CHECK_COMPONENT("%", "%25");
+    CHECK_COMPONENT("caf\xc3\xa9", "caf%C3%A9");
+    CHECK_COMPONENT("\x7f\x01", "%7F%01");
+}
+
+static void test_uuid(void)
+{
+    /* ordinary ids and uuids: once */
+    CHECK_UUID("85746065432", "85746065432");
+    CHECK_UUID("aDYlohsHRtCd4ii1uC2+hA==", "aDYlohsHRtCd4ii1uC2%2BhA%3D%3D");
+    CHECK_UUID("L0AGOEPVR9m5WSOOs/d+FQ==", "L0AGOEPVR9m5WSOOs%2Fd%2BFQ%3D%3D");
+    /* leading '/' or "//": twice */
+    CHECK_UUID("/abc==", "%252Fabc%253D%253D");
+    CHECK_UUID("ab//c", "ab%252F%252Fc");
+    CHECK_UUID("/ajXp112QmuoKj4854875==", "%252FajXp112QmuoKj4854875%253D%253D");
+}
+
+static void test_scheme(void)
+{
+    CHECK(urlenc_scheme_allowed("https://api.zoom.us/v2"));
+    CHECK(urlenc_scheme_allowed("HTTPS://zoom.us/oauth/token"));
+    CHECK(urlenc_scheme_allowed("http://127.0.0.1:8080/v2"));
+    CHECK(urlenc_scheme_allowed("http://127.5.6.7/"));
+    CHECK(urlenc_scheme_allowed("http://localhost:9000"));
+    CHECK(urlenc_scheme_allowed("http://LocalHost/v2"));
+    CHECK(urlenc_scheme_allowed("http://[::1]:8080/v2"));
+    CHECK(urlenc_scheme_allowed("http://[::1]"));
+    CHECK(urlenc_scheme_allowed("HTTP://127.0.0.1?x=1"));
+
+    CHECK(!urlenc_scheme_allowed(NULL));
+    CHECK(!urlenc_scheme_allowed(""));
+    CHECK(!urlenc_scheme_allowed("https://"));
+    CHECK(!urlenc_scheme_allowed("ftp://127.0.0.1/"));
+    CHECK(!urlenc_scheme_allowed("http://example.com/"));
+    CHECK(!urlenc_scheme_allowed("http://127.0.0.1.evil.com/"));
+    CHECK(!urlenc_scheme_allowed("http://localhost.evil.com/"));
+    CHECK(!urlenc_scheme_allowed("http://user@evil/"));
+    CHECK(!urlenc_scheme_allowed("http://127.0.0.1@evil.com/"));
+    CHECK(!urlenc_scheme_allowed("http://localhost:80@evil.com/"));
+    /* userinfo is refused even towards loopback: no credentials in URLs */
+    CHECK(!urlenc_scheme_allowed("http://evil.com@localhost/"));
+    CHECK(!urlenc_scheme_allowed("http://128.0.0.1/"));
+    CHECK(!urlenc_scheme_allowed("http://127.1/"));
+    CHECK(!urlenc_scheme_allowed("http://[::2]/"));
+    CHECK(!urlenc_scheme_allowed("http://[::1/"));
+    CHECK(!urlenc_scheme_allowed("http://[::1]evil.com/"));
+    CHECK(!urlenc_scheme_allowed("http://localhost:80x/"));
+    CHECK(!urlenc_scheme_allowed("http:///v2"));
+    CHECK(!urlenc_scheme_allowed("httpx://localhost/"));
+    CHECK(!urlenc_scheme_allowed("localhost:8080"));
+}
+
+int main(void)
+{
+    test_component();
+    test_uuid();
+    test_scheme();
+    return CHECK_DONE("test_urlenc");
+}
