@@ -87,6 +87,8 @@ void edit_free(Edit *e)
 {
     if (!e)
         return;
+    if (e->dirty && e->buf.len == 0)
+        stats_error("%s: closed empty; an empty file is no object, nothing sent", e->path);
     if (e->pending)
         unlist_pending(e);
     json_decref(e->original);
@@ -281,7 +283,10 @@ int edit_commit(Edit *e, bool *moved)
         rc = -e->failed;
         goto out;
     }
-    if (!e->dirty)
+    /* An empty buffer is a file between its truncation and its first write
+     * (the shell's "> m.json" flushes a dup'ed descriptor before echo
+     * writes): nothing to send yet, and nothing to complain about. */
+    if (!e->dirty || e->buf.len == 0)
         goto out;
     json_t *edited = parse_or_report(e->path, e->buf.data ? e->buf.data : "", e->buf.len, &rc);
     if (!edited)

@@ -190,6 +190,9 @@ int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     config_defaults(&cfg);
+    /* libfuse 3.14 complains about its own default unless this is set; a
+     * later -o max_threads= from the user still wins. */
+    fuse_opt_insert_arg(&args, 1, "-omax_threads=16");
     if (fuse_opt_parse(&args, &opt, option_spec, process_arg) != 0)
         return 1;
     if (opt.show_version) {

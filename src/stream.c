@@ -18,9 +18,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define READAHEAD_START (256 * 1024)
 /* Trusted for this long; a CDN URL that stops working earlier is resolved
  * again at once. */
+/* Bytes are held in aligned chunks so that the kernel's reads, which come
+ * in parallel and out of order, find what an earlier read fetched. */
+#define CHUNK          ((size_t)1 << 20)
+#define BATCH_MAX      4 /* chunks one read-ahead request asks for at most */
 #define CDN_URL_TTL_MS (10 * 60 * 1000)
 #define MAX_RESOLVES   3
 
@@ -42,7 +45,7 @@ static void cdn_url_destroy(CacheVal *v)
 void stream_init(size_t ra_max)
 {
     cdn_urls = cache_new(4096);
-    readahead_max = ra_max < READAHEAD_START ? READAHEAD_START : ra_max;
+    readahead_max = ra_max < CHUNK ? CHUNK : ra_max;
 }
 
 void stream_cleanup(void)
@@ -298,25 +301,167 @@ int64_t stream_probe_size(const char *download_url)
     return total;
 }
 
+typedef enum { CHUNK_EMPTY, CHUNK_WANTED, CHUNK_FETCHING, CHUNK_READY, CHUNK_FAILED } ChunkState;
+
+typedef struct {
+    int64_t index;
+    ChunkState state;
+    size_t len;
+    uint64_t used; /* LRU stamp */
+    int err;
+    char *data; /* CHUNK bytes, allocated on first use */
+} Chunk;
+
+/* Sequential readers are served from chunks that a worker thread fetched
+ * ahead of them, so the network and the reader overlap; a random reader
+ * fetches only the chunk it needs. */
 struct Stream {
     pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int refs; /* the opener and, while it runs, the worker */
     char *url;
     int64_t size;
-    char *buf; /* readahead: bytes [buf_off, buf_off + buf_len) */
-    size_t buf_cap;
-    int64_t buf_off;
-    size_t buf_len;
-    int64_t next_seq; /* where a sequential reader reads next */
-    size_t window;
+    Chunk *chunks;
+    size_t nchunks;
+    size_t max_ahead; /* chunks */
+    uint64_t clock;
+    int64_t seq_end; /* end of the run of reads seen so far */
+    int run;         /* how many reads in a row continued it */
+    bool worker_running;
+    bool closing;
 };
+
+static size_t chunk_len(const Stream *s, int64_t index)
+{
+    int64_t start = index * (int64_t)CHUNK;
+    int64_t left = s->size - start;
+    return left < (int64_t)CHUNK ? (size_t)left : CHUNK;
+}
+
+static Chunk *find_chunk(Stream *s, int64_t index)
+{
+    for (size_t i = 0; i < s->nchunks; i++)
+        if (s->chunks[i].state != CHUNK_EMPTY && s->chunks[i].index == index)
+            return &s->chunks[i];
+    return NULL;
+}
+
+/* A slot for index: an empty one, else the least recently used that nobody
+ * is filling. NULL when every slot is being filled. Called locked. */
+static Chunk *claim_chunk(Stream *s, int64_t index, ChunkState state)
+{
+    Chunk *victim = NULL;
+    for (size_t i = 0; i < s->nchunks; i++) {
+        Chunk *c = &s->chunks[i];
+        if (c->state == CHUNK_FETCHING)
+            continue;
+        if (c->state == CHUNK_EMPTY) {
+            victim = c;
+            break;
+        }
+        if (!victim || c->used < victim->used)
+            victim = c;
+    }
+    if (!victim)
+        return NULL;
+    if (!victim->data)
+        victim->data = xmalloc(CHUNK);
+    victim->index = index;
+    victim->state = state;
+    victim->len = 0;
+    victim->err = 0;
+    victim->used = ++s->clock;
+    return victim;
+}
+
+static void stream_unref(Stream *s)
+{
+    lock(&s->lock);
+    bool last = --s->refs == 0;
+    unlock(&s->lock);
+    if (!last)
+        return;
+    for (size_t i = 0; i < s->nchunks; i++)
+        free(s->chunks[i].data);
+    free(s->chunks);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s->url);
+    free(s);
+}
+
+/* The lowest wanted chunk and the wanted ones right after it, marked
+ * FETCHING. Returns how many (0: none wanted). Called locked. */
+static size_t take_batch(Stream *s, Chunk **batch)
+{
+    Chunk *first = NULL;
+    for (size_t i = 0; i < s->nchunks; i++)
+        if (s->chunks[i].state == CHUNK_WANTED && (!first || s->chunks[i].index < first->index))
+            first = &s->chunks[i];
+    if (!first)
+        return 0;
+    size_t n = 0;
+    for (Chunk *c = first; c && c->state == CHUNK_WANTED && n < BATCH_MAX;
+         c = find_chunk(s, first->index + (int64_t)n)) {
+        c->state = CHUNK_FETCHING;
+        batch[n++] = c;
+    }
+    return n;
+}
+
+static void *ahead_worker(void *arg)
+{
+    Stream *s = arg;
+    char *buf = xmalloc(BATCH_MAX * CHUNK);
+    lock(&s->lock);
+    for (;;) {
+        Chunk *batch[BATCH_MAX];
+        size_t n = 0;
+        while (!s->closing && (n = take_batch(s, batch)) == 0)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (s->closing)
+            break;
+        int64_t off = batch[0]->index * (int64_t)CHUNK;
+        size_t want = 0;
+        for (size_t i = 0; i < n; i++)
+            want += chunk_len(s, batch[i]->index);
+        unlock(&s->lock);
+        ssize_t got = fetch_range(s->url, off, want, s->size, buf, NULL);
+        lock(&s->lock);
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            Chunk *c = batch[i];
+            size_t len = chunk_len(s, c->index);
+            if (got >= 0 && (size_t)got >= at + len) {
+                memcpy(c->data, buf + at, len);
+                c->len = len;
+                c->state = CHUNK_READY;
+            } else {
+                c->state = CHUNK_FAILED;
+                c->err = got < 0 ? (int)-got : EIO;
+            }
+            at += len;
+        }
+        pthread_cond_broadcast(&s->cond);
+    }
+    s->worker_running = false;
+    unlock(&s->lock);
+    free(buf);
+    stream_unref(s);
+    return NULL;
+}
 
 Stream *stream_open(const char *download_url, int64_t size)
 {
     Stream *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->refs = 1;
     s->url = xstrdup(download_url);
     s->size = size;
-    s->window = READAHEAD_START;
+    s->max_ahead = readahead_max / CHUNK ? readahead_max / CHUNK : 1;
+    s->nchunks = 2 * s->max_ahead + 4;
+    s->chunks = xcalloc(s->nchunks, sizeof(Chunk));
     return s;
 }
 
@@ -324,10 +469,85 @@ void stream_close(Stream *s)
 {
     if (!s)
         return;
-    pthread_mutex_destroy(&s->lock);
-    free(s->url);
-    free(s->buf);
-    free(s);
+    /* A worker in the middle of a fetch finishes on its own (bounded by the
+     * request timeouts) and frees the stream; close does not wait for it. */
+    lock(&s->lock);
+    s->closing = true;
+    pthread_cond_broadcast(&s->cond);
+    unlock(&s->lock);
+    stream_unref(s);
+}
+
+/* Asks the worker for the chunks after `last`. Called locked. */
+static void read_ahead(Stream *s, int64_t last)
+{
+    size_t ahead = (size_t)1 << (s->run < 6 ? s->run : 6);
+    if (ahead > s->max_ahead)
+        ahead = s->max_ahead;
+    bool asked = false;
+    for (size_t k = 1; k <= ahead; k++) {
+        int64_t index = last + (int64_t)k;
+        if (index * (int64_t)CHUNK >= s->size)
+            break;
+        if (find_chunk(s, index))
+            continue;
+        if (!claim_chunk(s, index, CHUNK_WANTED))
+            break;
+        asked = true;
+    }
+    if (!asked || s->closing)
+        return;
+    if (!s->worker_running) {
+        pthread_t t;
+        s->refs++;
+        if (pthread_create(&t, NULL, ahead_worker, s) != 0) {
+            s->refs--;
+            return; /* no read-ahead: reads still work */
+        }
+        pthread_detach(t);
+        s->worker_running = true;
+    }
+    pthread_cond_broadcast(&s->cond);
+}
+
+/* The chunk with this index, fetched by this thread if nobody has it or is
+ * getting it. Returns it READY, or NULL with *err set. Called locked. */
+static Chunk *get_chunk(Stream *s, int64_t index, int *err)
+{
+    for (;;) {
+        Chunk *c = find_chunk(s, index);
+        if (c && c->state == CHUNK_READY)
+            return c;
+        if (c && c->state == CHUNK_FETCHING) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        /* Missing, failed in the worker, or wanted but not started: ours. */
+        if (c)
+            c->state = CHUNK_FETCHING;
+        else if (!(c = claim_chunk(s, index, CHUNK_FETCHING))) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        size_t len = chunk_len(s, index);
+        unlock(&s->lock);
+        ssize_t n = fetch_range(s->url, index * (int64_t)CHUNK, len, s->size, c->data, NULL);
+        lock(&s->lock);
+        if (n >= 0 && (size_t)n == len) {
+            c->len = len;
+            c->state = CHUNK_READY;
+        } else {
+            c->state = CHUNK_FAILED;
+            c->err = n < 0 ? (int)-n : EIO;
+        }
+        pthread_cond_broadcast(&s->cond);
+        if (c->state == CHUNK_FAILED) {
+            *err = c->err;
+            c->state = CHUNK_EMPTY;
+            return NULL;
+        }
+        return c;
+    }
 }
 
 ssize_t stream_read(Stream *s, char *out, size_t len, int64_t off)
@@ -337,41 +557,30 @@ ssize_t stream_read(Stream *s, char *out, size_t len, int64_t off)
     if ((int64_t)len > s->size - off)
         len = (size_t)(s->size - off);
     lock(&s->lock);
-    if (off >= s->buf_off && off + (int64_t)len <= s->buf_off + (int64_t)s->buf_len) {
-        memcpy(out, s->buf + (off - s->buf_off), len);
-        s->next_seq = off + (int64_t)len;
-        unlock(&s->lock);
-        return (ssize_t)len;
+    /* Parallel kernel reads arrive a little out of order: a read near the
+     * end of the run continues it. */
+    bool sequential = off >= s->seq_end - 2 * (int64_t)CHUNK && off <= s->seq_end + (int64_t)CHUNK;
+    s->run = sequential ? s->run + 1 : 0;
+    if (!sequential || off + (int64_t)len > s->seq_end)
+        s->seq_end = off + (int64_t)len;
+    size_t done = 0;
+    int err = 0;
+    int64_t first = off / (int64_t)CHUNK, last = (off + (int64_t)len - 1) / (int64_t)CHUNK;
+    if (sequential)
+        read_ahead(s, last);
+    for (int64_t index = first; index <= last; index++) {
+        Chunk *c = get_chunk(s, index, &err);
+        if (!c)
+            break;
+        c->used = ++s->clock;
+        int64_t start = index * (int64_t)CHUNK;
+        int64_t from = off + (int64_t)done - start;
+        size_t n = c->len - (size_t)from;
+        if (n > len - done)
+            n = len - done;
+        memcpy(out + done, c->data + from, n);
+        done += n;
     }
-    /* Sequential readers get a window that doubles up to the maximum; a
-     * random read costs only what it asked for. */
-    bool sequential = off == s->next_seq ||
-                      (s->buf_len && off >= s->buf_off && off <= s->buf_off + (int64_t)s->buf_len);
-    if (sequential) {
-        if (off > 0)
-            s->window = s->window * 2 > readahead_max ? readahead_max : s->window * 2;
-    } else {
-        s->window = READAHEAD_START;
-    }
-    size_t want = sequential && s->window > len ? s->window : len;
-    if ((int64_t)want > s->size - off)
-        want = (size_t)(s->size - off);
-    if (want > s->buf_cap) {
-        free(s->buf);
-        s->buf = xmalloc(want);
-        s->buf_cap = want;
-    }
-    s->buf_len = 0;
-    ssize_t n = fetch_range(s->url, off, want, s->size, s->buf, NULL);
-    if (n < 0) {
-        unlock(&s->lock);
-        return n;
-    }
-    s->buf_off = off;
-    s->buf_len = (size_t)n;
-    size_t give = (size_t)n < len ? (size_t)n : len;
-    memcpy(out, s->buf, give);
-    s->next_seq = off + (int64_t)give;
     unlock(&s->lock);
-    return (ssize_t)give;
+    return done || !err ? (ssize_t)done : -err;
 }
