@@ -190,11 +190,11 @@ int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     config_defaults(&cfg);
-    /* libfuse 3.14 complains about its own default unless this is set; a
-     * later -o max_threads= from the user still wins. */
-    fuse_opt_insert_arg(&args, 1, "-omax_threads=16");
     if (fuse_opt_parse(&args, &opt, option_spec, process_arg) != 0)
         return 1;
+    /* libfuse 3.14 prints a warning about its own default (-1) for this
+     * unless it is set; a later -o max_idle_threads= from the user wins. */
+    fuse_opt_insert_arg(&args, 1, "-omax_idle_threads=10");
     if (opt.show_version) {
         printf("zoomfs %s\n", ZOOMFS_VERSION);
         fuse_opt_free_args(&args);
