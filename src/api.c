@@ -186,7 +186,7 @@ int api_list_all(const char *route, const char *path, const char *array_key, jso
     char *token = NULL;
     int rc = 0;
     for (int page = 0; page < MAX_PAGES; page++) {
-        char *sep = strchr(path, '?') ? "&" : "?";
+        const char *sep = strchr(path, '?') ? "&" : "?";
         char *page_path;
         if (token) {
             char *enc = urlenc_component(token);

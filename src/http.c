@@ -230,6 +230,10 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
 
+    /* libcurl silently resends a request whose reused connection turns out
+     * dead; a POST must never be sent twice, so it gets its own. */
+    if (strcmp(req->method, "POST") == 0)
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     if (strcmp(req->method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (strcmp(req->method, "GET") != 0) {
@@ -262,7 +266,7 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
 
     CURLcode rc = curl_easy_perform(e);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
-    curl_off_t sent = 0;
+    long sent = 0;
     curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
     resp->request_sent = sent > 0;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && resp->sink_stopped)) {
