@@ -73,6 +73,11 @@ static void json_file_destroy(CacheVal *v)
     free(f);
 }
 
+/* Fields Zoom hands out fresh on every GET (start_url carries a new host
+ * token each time): they do not make the object new, so they do not move its
+ * mtime, which would make every nightly rsync copy every meeting again. */
+static const char *const volatile_fields[] = {"start_url", NULL};
+
 static JsonFile *json_file_new(const char *path, json_t *json)
 {
     JsonFile *f = xcalloc(1, sizeof(*f));
@@ -80,9 +85,16 @@ static JsonFile *json_file_new(const char *path, json_t *json)
     f->base.destroy = json_file_destroy;
     f->json = json;
     f->text = jsonfile_render(json, &f->len);
+    json_t *stable = json_copy(json);
+    for (size_t i = 0; volatile_fields[i]; i++)
+        json_object_del(stable, volatile_fields[i]);
+    size_t len;
+    char *text = jsonfile_render(stable, &len);
     char hash[65];
-    sha256_hex(f->text, f->len, hash);
+    sha256_hex(text, len, hash);
     f->mtime = ledger_mtime(path, hash, wall_seconds());
+    free(text);
+    json_decref(stable);
     return f;
 }
 
