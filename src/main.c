@@ -21,9 +21,16 @@ static struct {
     char *api_url, *oauth_url, *cafile, *config, *since, *loglevel, *ledger;
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
-    int uid, gid, umask, readahead;
+    int uid, gid, umask, readahead, io_timeout, connect_timeout;
     int show_help, show_version, foreground;
-} opt = {.dir_ttl = -1, .attr_ttl = -1, .uid = -1, .gid = -1, .umask = -1, .readahead = -1};
+} opt = {.dir_ttl = -1,
+         .attr_ttl = -1,
+         .uid = -1,
+         .gid = -1,
+         .umask = -1,
+         .readahead = -1,
+         .io_timeout = -1,
+         .connect_timeout = -1};
 
 #define OPT(t, p)                                                                                  \
     {                                                                                              \
@@ -46,6 +53,8 @@ static const struct fuse_opt option_spec[] = {
     OPT("gid=%d", gid),
     OPT("umask=%o", umask),
     OPT("readahead=%d", readahead),
+    OPT("io_timeout=%d", io_timeout),
+    OPT("connect_timeout=%d", connect_timeout),
     FUSE_OPT_KEY("ro", KEY_RO),
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -85,6 +94,9 @@ static void usage(const char *prog)
            "    -o uid=N,gid=N          owner of every file (default: the mounting user)\n"
            "    -o umask=M              octal umask (default 077: 0700 dirs, 0600 files)\n"
            "    -o readahead=BYTES      largest sequential read-ahead (default 8388608)\n"
+           "    -o io_timeout=SECONDS   a request with no progress for this long fails\n"
+           "                            (default 30)\n"
+           "    -o connect_timeout=SECONDS  (default 10)\n"
            "    -o recording_delete=trash|delete  what rm does to recordings (default trash)\n"
            "    -o loglevel=LEVEL       error, warn, info (default) or debug\n"
            "    -o ledger=PATH|none     mtime ledger (default ~/.cache/zoomfs/mtimes)\n"
@@ -151,6 +163,10 @@ static int apply_options(char *err, size_t errlen)
         cfg.umask = (mode_t)(opt.umask & 0777);
     if (opt.readahead > 0)
         cfg.readahead_max = (size_t)opt.readahead;
+    if (opt.io_timeout > 0)
+        cfg.io_timeout = opt.io_timeout;
+    if (opt.connect_timeout > 0)
+        cfg.connect_timeout = opt.connect_timeout;
     if (opt.recording_delete) {
         if (strcmp(opt.recording_delete, "delete") == 0)
             cfg.recording_delete_permanent = true;
