@@ -1,0 +1,77 @@
+"""Command-line options.  A few can be changed at run time with POST /_sim/config."""
+
+import argparse
+
+# Options POST /_sim/config may change, with the type each must have.
+RUNTIME = {"cdn_ttl": int, "qps": int, "token_lifetime": int, "max_live_tokens": int,
+           "cdn_ignore_range": bool}
+
+
+def _count(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="python3 -m zoomsim",
+        description="A local, stateful Zoom API emulator (see tests/zoomsim/README.md).")
+    server = p.add_argument_group("server")
+    server.add_argument("--port", type=_count, default=0,
+                        help="TCP port on 127.0.0.1 (0 = pick a free one; default 0)")
+    server.add_argument("--ready-file", metavar="PATH",
+                        help="write the ready line here (atomically) once listening")
+    server.add_argument("--https", action="store_true",
+                        help="serve TLS with a certificate made by `openssl` at start")
+    server.add_argument("--verbose", action="store_true",
+                        help="log one line per request (method path status) to stderr")
+
+    auth = p.add_argument_group("credentials and tokens")
+    auth.add_argument("--account-id", default="demo-account")
+    auth.add_argument("--client-id", default="demo-client")
+    auth.add_argument("--client-secret", default="demo-secret")
+    auth.add_argument("--token-lifetime", type=_count, default=3600, metavar="S",
+                      help="access token lifetime in seconds (default 3600)")
+    auth.add_argument("--max-live-tokens", type=_count, default=0, metavar="N",
+                      help="issuing a token beyond N live ones invalidates the oldest "
+                           "(0 = no limit; default 0)")
+    auth.add_argument("--api-url", metavar="URL",
+                      help="api_url in token responses (default: the server's own base URL)")
+
+    traffic = p.add_argument_group("downloads and rate limits")
+    traffic.add_argument("--cdn-ttl", type=_count, default=300, metavar="S",
+                         help="validity of signed CDN URLs in seconds (default 300)")
+    traffic.add_argument("--cdn-ignore-range", action="store_true",
+                         help="the CDN answers 200 with the whole file even to Range requests")
+    traffic.add_argument("--qps", type=_count, default=0, metavar="N",
+                         help="requests per second allowed per rate-limit category "
+                              "(Light, Medium, Heavy); 0 = unlimited (default)")
+
+    seed = p.add_argument_group("seeded account")
+    seed.add_argument("--seed", type=int, default=1, help="default 1")
+    seed.add_argument("--users", type=_count, default=5, help="default 5")
+    seed.add_argument("--meetings", type=_count, default=3, help="per user; default 3")
+    seed.add_argument("--webinars", type=_count, default=2,
+                      help="per webinar-enabled user; default 2")
+    seed.add_argument("--webinar-users", type=_count, default=1,
+                      help="the first N users have the webinar add-on; default 1")
+    seed.add_argument("--instances", type=_count, default=4,
+                      help="recording instances per user; default 4")
+    seed.add_argument("--months", type=_count, default=3,
+                      help="users were created N months ago; instances are spread "
+                           "from then to now; default 3")
+    seed.add_argument("--file-size", type=_count, default=1048576, metavar="BYTES",
+                      help="size of the main MP4s; default 1048576")
+    seed.add_argument("--big-file", type=_count, default=0, metavar="BYTES",
+                      help="add one instance to user 0 with one MP4 of this size "
+                           "(default 0 = none)")
+    seed.add_argument("--dense-month-instances", type=_count, default=0, metavar="N",
+                      help="add N one-MP4 instances to user 0 in the previous calendar "
+                           "month (default 0)")
+    return p
+
+
+def parse(argv=None):
+    return parser().parse_args(argv)

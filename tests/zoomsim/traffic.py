@@ -1,0 +1,149 @@
+"""What tests observe and inject: the request journal (counters and log), faults and
+Zoom's rate limits."""
+
+import collections
+import threading
+import time
+
+from .clock import utcnow
+
+
+class Journal:
+    """Counters by route and status, and a log of every request (except /_sim)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seq = 0  # keeps growing across resets, so `since` stays meaningful
+        self._log = []
+        self._counters = collections.defaultdict(collections.Counter)
+
+    def record(self, entry):
+        """Log a request; returns the stored entry for a later correct_bytes()."""
+        with self._lock:
+            self._seq += 1
+            stored = {"seq": self._seq, **entry}
+            self._log.append(stored)
+            self._counters[entry["route"]][str(entry["status"])] += 1
+            return stored
+
+    def correct_bytes(self, stored, sent):
+        with self._lock:
+            stored["bytes"] = sent
+
+    def counters(self):
+        with self._lock:
+            return {route: dict(by_status) for route, by_status in self._counters.items()}
+
+    def entries(self, since):
+        with self._lock:
+            return [dict(e) for e in self._log if e["seq"] > since]
+
+    def reset(self):
+        with self._lock:
+            self._log.clear()
+            self._counters.clear()
+
+
+class FaultError(ValueError):
+    pass
+
+
+def _number(spec, name, default, low, high, types=(int,)):
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, types) or not low <= value <= high:
+        raise FaultError(f"{name} must be a number in [{low}, {high}]")
+    return value
+
+
+class Faults:
+    """Faults queued for the next `count` requests matching a route name or "*"."""
+
+    KINDS = ("429", "429daily", "5xx", "reset", "stall", "expire_token")
+
+    def __init__(self, route_names):
+        self._routes = set(route_names)
+        self._lock = threading.Lock()
+        self._queue = []
+        self._next_id = 0
+
+    def add(self, spec):
+        if not isinstance(spec, dict):
+            raise FaultError("the body must be a JSON object")
+        route, kind = spec.get("route"), spec.get("kind")
+        if route != "*" and route not in self._routes:
+            raise FaultError(f"unknown route {route!r}; use a route name or \"*\"")
+        if kind not in self.KINDS:
+            raise FaultError(f"kind must be one of {', '.join(self.KINDS)}")
+        fault = {"route": route, "kind": kind, "count": _number(spec, "count", 1, 1, 10**9)}
+        if kind == "429":
+            fault["retry_after"] = _number(spec, "retry_after", 1, 0, 86400)
+        elif kind == "5xx":
+            fault["status"] = _number(spec, "status", 503, 500, 599)
+        elif kind == "reset":
+            fault["after_bytes"] = _number(spec, "after_bytes", 0, 0, 2**62)
+        elif kind == "stall":
+            fault["seconds"] = _number(spec, "seconds", 2, 0, 3600, (int, float))
+        with self._lock:
+            self._next_id += 1
+            fault["id"] = self._next_id
+            self._queue.append(fault)
+        return dict(fault)
+
+    def take(self, route):
+        """The first fault matching this route, with one use consumed; or None."""
+        with self._lock:
+            for fault in self._queue:
+                if fault["route"] in ("*", route):
+                    fault["count"] -= 1
+                    if fault["count"] == 0:
+                        self._queue.remove(fault)
+                    return dict(fault)
+        return None
+
+    def pending(self):
+        with self._lock:
+            return [dict(f) for f in self._queue]
+
+    def clear(self):
+        with self._lock:
+            self._queue.clear()
+
+
+class RateLimiter:
+    """Per-category limits as Zoom counts them: --qps per second, and the daily count
+    reported in X-RateLimit-Remaining (reported only; the 429daily fault enforces)."""
+
+    DAILY_LIMIT = 30000
+
+    def __init__(self, config):
+        self._config = config
+        self._lock = threading.Lock()
+        self._recent = collections.defaultdict(collections.deque)  # category -> times
+        self._day = None
+        self._used = collections.Counter()  # category -> requests today
+
+    def admit(self, category):
+        """Count a request; False if it exceeds the per-second limit."""
+        now = time.monotonic()
+        with self._lock:
+            qps = self._config.qps
+            if qps:
+                recent = self._recent[category]
+                while recent and recent[0] <= now - 1:
+                    recent.popleft()
+                if len(recent) >= qps:
+                    return False
+                recent.append(now)
+            today = utcnow().date()
+            if today != self._day:
+                self._day = today
+                self._used.clear()
+            self._used[category] += 1
+            return True
+
+    def headers(self, category):
+        with self._lock:
+            remaining = max(0, self.DAILY_LIMIT - self._used[category])
+        return {"X-RateLimit-Category": category,
+                "X-RateLimit-Limit": str(self.DAILY_LIMIT),
+                "X-RateLimit-Remaining": str(remaining)}
