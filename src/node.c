@@ -141,6 +141,12 @@ void node_hide(const char *path)
     unlock(&hidden_lock);
 }
 
+/* "/users/<user>/recordings/<month>/<instance>/<leaf>" */
+static void instance_path(const TreePath *tp, const char *leaf, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "/users/%s/recordings/%s/%s/%s", tp->user, tp->month, tp->instance, leaf);
+}
+
 static bool is_hidden(const char *path)
 {
     bool found = false;
@@ -408,6 +414,10 @@ static int64_t media_size(const json_t *file)
 int node_media(const TreePath *tp, MediaInfo *out)
 {
     memset(out, 0, sizeof(*out));
+    char path[4 * TREE_NAME_MAX];
+    instance_path(tp, tp->name, path, sizeof(path));
+    if (is_hidden(path))
+        return -ENOENT;
     MonthVal *month;
     json_t *instance;
     int rc = find_instance(tp, &month, &instance);
@@ -465,8 +475,15 @@ static int fetch_recording_json(const char *path, const TreePath *tp, JsonFile *
         return rc;
     /* Rendered from the month listing: recording.json costs no request. */
     char ck[1200];
-    snprintf(ck, sizeof(ck), "recjson/%s", path);
+    snprintf(ck, sizeof(ck), "frozen/%s", path);
     CacheVal *v = cache_get(cache, ck);
+    if (v) {
+        cacheval_unref(&month->base);
+        *out = (JsonFile *)v;
+        return 0;
+    }
+    snprintf(ck, sizeof(ck), "recjson/%s", path);
+    v = cache_get(cache, ck);
     JsonFile *f = (JsonFile *)v;
     if (f && !json_equal(f->json, instance)) {
         cacheval_unref(v);
@@ -648,19 +665,70 @@ static const char *delete_action(void)
     return cfg.recording_delete_permanent ? "delete" : "trash";
 }
 
+/* Once files of an instance are removed through this mount, its
+ * recording.json stays as it was: it describes what was moved away, and
+ * rsync --remove-source-files refuses to remove a file that changed. */
+static void freeze_recording_json(const TreePath *tp)
+{
+    char path[4 * TREE_NAME_MAX], ck[1200];
+    instance_path(tp, "recording.json", path, sizeof(path));
+    snprintf(ck, sizeof(ck), "frozen/%s", path);
+    CacheVal *v = cache_get(cache, ck);
+    if (v) {
+        cacheval_unref(v);
+        return;
+    }
+    JsonFile *f;
+    if (fetch_recording_json(path, tp, &f) == 0) {
+        cache_put(cache, ck, &f->base, SIZE_TTL_MS);
+        cacheval_unref(&f->base);
+    }
+}
+
+/* After an unlink in an instance: when every file still listed is one the
+ * user removed but Zoom could not delete on its own (no id), the instance
+ * goes to the trash with them. Nothing else is deleted: the files with ids
+ * are gone already. */
+static int finish_instance(const TreePath *tp)
+{
+    MonthVal *month;
+    json_t *instance;
+    if (find_instance(tp, &month, &instance) != 0)
+        return 0; /* the listing no longer has it: nothing left */
+    size_t n = 0;
+    NamedItem *files = naming_files(instance, &n);
+    bool all_removed = n > 0;
+    for (size_t i = 0; i < n && all_removed; i++) {
+        char path[4 * TREE_NAME_MAX];
+        instance_path(tp, files[i].name, path, sizeof(path));
+        all_removed = is_hidden(path);
+    }
+    free(files);
+    cacheval_unref(&month->base);
+    if (!all_removed)
+        return 0;
+    log_info("%s: the last files (no id in Zoom) go with the whole recording", tp->instance);
+    return node_delete_instance(tp);
+}
+
 int node_delete_media(const TreePath *tp)
 {
     MediaInfo m;
     int rc = node_media(tp, &m);
     if (rc)
         return rc;
+    freeze_recording_json(tp);
     if (!m.file_id) {
-        /* Zoom deletes single files by id; CC and TIMELINE files have none. */
-        stats_error("rm %s: Zoom gives this file no id, so it cannot be deleted on its own; "
-                    "remove the whole recording folder instead",
-                    tp->name);
+        /* Zoom deletes single files by id; closed captions and timelines
+         * have none: they leave with the last file of their recording. */
+        char path[4 * TREE_NAME_MAX];
+        instance_path(tp, tp->name, path, sizeof(path));
+        node_hide(path);
         media_info_free(&m);
-        return -EPERM;
+        log_info("rm %s: Zoom has no id for this file; it is hidden now and trashed with the "
+                 "last file of its recording",
+                 path);
+        return finish_instance(tp);
     }
     char *meeting = api_object_path("/meetings/%s", m.meeting_uuid);
     char *file = urlenc_component(m.file_id);
@@ -671,8 +739,10 @@ int node_delete_media(const TreePath *tp)
     free(file);
     free(meeting);
     media_info_free(&m);
-    if (rc == 0 || rc == -ENOENT)
+    if (rc == 0 || rc == -ENOENT) {
         node_invalidate(tp);
+        rc = finish_instance(tp);
+    }
     return rc;
 }
 
@@ -919,9 +989,12 @@ int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
         free(rj);
         size_t n = 0;
         NamedItem *files = naming_files(instance, &n);
-        for (size_t i = 0; i < n; i++)
-            if (add(ctx, files[i].name, false))
+        for (size_t i = 0; i < n; i++) {
+            char fp[4 * TREE_NAME_MAX];
+            instance_path(tp, files[i].name, fp, sizeof(fp));
+            if (!is_hidden(fp) && add(ctx, files[i].name, false))
                 break;
+        }
         free(files);
         cacheval_unref(&month->base);
         return 0;
