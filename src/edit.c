@@ -125,27 +125,9 @@ void edit_list_pending(const char *dir, int (*add)(void *ctx, const char *name, 
 ssize_t edit_read(Edit *e, char *buf, size_t len, off_t off)
 {
     lock(&e->lock);
-    ssize_t n = 0;
-    if (off >= 0 && (size_t)off < e->buf.len) {
-        size_t left = e->buf.len - (size_t)off;
-        n = (ssize_t)(left < len ? left : len);
-        memcpy(buf, e->buf.data + off, (size_t)n);
-    }
+    size_t n = copy_range(e->buf.data, e->buf.len, buf, len, off);
     unlock(&e->lock);
-    return n;
-}
-
-static void resize(StrBuf *b, size_t size)
-{
-    if (size > b->len) {
-        size_t grow = size - b->len;
-        char *zeros = xcalloc(1, grow);
-        strbuf_append(b, zeros, grow);
-        free(zeros);
-    } else if (b->data) {
-        b->len = size;
-        b->data[size] = '\0';
-    }
+    return (ssize_t)n;
 }
 
 ssize_t edit_write(Edit *e, const char *buf, size_t len, off_t off)
@@ -158,9 +140,7 @@ ssize_t edit_write(Edit *e, const char *buf, size_t len, off_t off)
         stats_error("%s: not saved: larger than %u bytes", e->path, EDIT_MAX);
         return -EFBIG;
     }
-    if ((size_t)off + len > e->buf.len)
-        resize(&e->buf, (size_t)off + len);
-    memcpy(e->buf.data + off, buf, len);
+    strbuf_write_at(&e->buf, buf, len, (size_t)off);
     e->dirty = true;
     unlock(&e->lock);
     return (ssize_t)len;
@@ -173,7 +153,7 @@ int edit_truncate(Edit *e, off_t size)
     lock(&e->lock);
     if ((size_t)size != e->buf.len)
         e->dirty = true;
-    resize(&e->buf, (size_t)size);
+    strbuf_resize(&e->buf, (size_t)size);
     unlock(&e->lock);
     return 0;
 }

@@ -265,11 +265,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
     case H_SNAPSHOT:
         break;
     }
-    if (off < 0 || (size_t)off >= h->len)
-        return 0;
-    size_t n = h->len - (size_t)off < size ? h->len - (size_t)off : size;
-    memcpy(buf, h->data + off, n);
-    return (int)n;
+    return (int)copy_range(h->data, h->len, buf, size, off);
 }
 
 static int fs_write(const char *path, const char *buf, size_t size, off_t off,

@@ -94,31 +94,10 @@ ssize_t scratch_read(const char *path, char *buf, size_t len, off_t off)
     lock(&scratch_lock);
     Scratch *s = *find(path);
     ssize_t n = -ENOENT;
-    if (s) {
-        n = 0;
-        if (off >= 0 && (size_t)off < s->data.len) {
-            size_t left = s->data.len - (size_t)off;
-            n = (ssize_t)(left < len ? left : len);
-            memcpy(buf, s->data.data + off, (size_t)n);
-        }
-    }
+    if (s)
+        n = (ssize_t)copy_range(s->data.data, s->data.len, buf, len, off);
     unlock(&scratch_lock);
     return n;
-}
-
-/* Grows or shrinks the content to size, zero-filling. Called locked. */
-static void resize(Scratch *s, size_t size)
-{
-    if (size > s->data.len) {
-        size_t grow = size - s->data.len;
-        char *zeros = xcalloc(1, grow);
-        strbuf_append(&s->data, zeros, grow);
-        free(zeros);
-    } else {
-        s->data.len = size;
-        if (s->data.data)
-            s->data.data[size] = '\0';
-    }
 }
 
 ssize_t scratch_write(const char *path, const char *buf, size_t len, off_t off)
@@ -131,9 +110,7 @@ ssize_t scratch_write(const char *path, const char *buf, size_t len, off_t off)
         unlock(&scratch_lock);
         return -ENOENT;
     }
-    if ((size_t)off + len > s->data.len)
-        resize(s, (size_t)off + len);
-    memcpy(s->data.data + off, buf, len);
+    strbuf_write_at(&s->data, buf, len, (size_t)off);
     s->mtime = wall_seconds();
     unlock(&scratch_lock);
     return (ssize_t)len;
@@ -146,7 +123,7 @@ int scratch_truncate(const char *path, off_t size)
     lock(&scratch_lock);
     Scratch *s = *find(path);
     if (s) {
-        resize(s, (size_t)size);
+        strbuf_resize(&s->data, (size_t)size);
         s->mtime = wall_seconds();
     }
     unlock(&scratch_lock);

@@ -115,6 +115,34 @@ void strbuf_reset(StrBuf *b)
         b->data[0] = '\0';
 }
 
+void strbuf_resize(StrBuf *b, size_t size)
+{
+    if (size > b->len) {
+        strbuf_reserve(b, size - b->len);
+        memset(b->data + b->len, 0, size - b->len);
+    }
+    b->len = size;
+    if (b->data)
+        b->data[size] = '\0';
+}
+
+void strbuf_write_at(StrBuf *b, const void *data, size_t len, size_t off)
+{
+    if (off + len > b->len)
+        strbuf_resize(b, off + len);
+    if (len)
+        memcpy(b->data + off, data, len);
+}
+
+size_t copy_range(const char *data, size_t size, char *out, size_t len, int64_t off)
+{
+    if (off < 0 || (uint64_t)off >= size)
+        return 0;
+    size_t n = size - (size_t)off < len ? size - (size_t)off : len;
+    memcpy(out, data + off, n);
+    return n;
+}
+
 char *strbuf_take(StrBuf *b, size_t *len)
 {
     strbuf_append(b, "", 0); /* allocates and terminates an empty buffer too */

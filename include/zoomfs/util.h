@@ -28,6 +28,14 @@ void strbuf_init(StrBuf *b);
 void strbuf_append(StrBuf *b, const void *data, size_t len);
 void strbuf_appendf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_reset(StrBuf *b);
+/* Grows (zero-filled) or shrinks the content to exactly size bytes. */
+void strbuf_resize(StrBuf *b, size_t size);
+/* Writes len bytes at off, growing the buffer (zero-filled) as needed. */
+void strbuf_write_at(StrBuf *b, const void *data, size_t len, size_t off);
+
+/* Copies what [off, off + len) of data[0..size) holds into out; returns the
+ * byte count (0 at or past the end). For read() of in-memory files. */
+size_t copy_range(const char *data, size_t size, char *out, size_t len, int64_t off);
 /* Hands the buffer to the caller (who frees it) and leaves b empty. */
 char *strbuf_take(StrBuf *b, size_t *len);
 void strbuf_free(StrBuf *b);
