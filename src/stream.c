@@ -61,11 +61,8 @@ static bool is_html(const HttpResponse *r)
 
 /* Follows download_url one hop with the token to learn the CDN URL.
  * Returns a CdnUrl reference or NULL with *err set. */
-static CdnUrl *resolve(const char *download_url, int *err)
+static CdnUrl *resolve_now(const char *download_url, int *err)
 {
-    CacheVal *cached = cache_get(cdn_urls, download_url);
-    if (cached)
-        return (CdnUrl *)cached;
     bool renewed = false;
     int64_t deadline = now_ms() + (int64_t)cfg.retry_budget * 1000;
     for (int attempt = 0; attempt < cfg.retry_max && now_ms() < deadline; attempt++) {
@@ -145,6 +142,44 @@ static CdnUrl *resolve(const char *download_url, int *err)
     stats_error("download %s: gave up after retries", safe);
     *err = EIO;
     return NULL;
+}
+
+/* download_urls being resolved right now: a reader and the read-ahead worker
+ * asking for the same file wait for one answer instead of asking twice. */
+static pthread_mutex_t resolving_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t resolving_done = PTHREAD_COND_INITIALIZER;
+static const char *resolving[64];
+
+static int resolving_slot(const char *url)
+{
+    for (int i = 0; i < (int)ARRAY_SIZE(resolving); i++)
+        if (url ? resolving[i] && strcmp(resolving[i], url) == 0 : !resolving[i])
+            return i;
+    return -1;
+}
+
+static CdnUrl *resolve(const char *download_url, int *err)
+{
+    lock(&resolving_lock);
+    int mine;
+    for (;;) {
+        CacheVal *cached = cache_get(cdn_urls, download_url);
+        if (cached) {
+            unlock(&resolving_lock);
+            return (CdnUrl *)cached;
+        }
+        if (resolving_slot(download_url) < 0 && (mine = resolving_slot(NULL)) >= 0)
+            break;
+        pthread_cond_wait(&resolving_done, &resolving_lock);
+    }
+    resolving[mine] = download_url;
+    unlock(&resolving_lock);
+    CdnUrl *out = resolve_now(download_url, err);
+    lock(&resolving_lock);
+    resolving[mine] = NULL;
+    pthread_cond_broadcast(&resolving_done);
+    unlock(&resolving_lock);
+    return out;
 }
 
 typedef struct {

@@ -1,0 +1,1 @@
+# Integration tests: real zoomfs mounts against the zoomsim emulator.

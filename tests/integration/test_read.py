@@ -1,0 +1,619 @@
+"""The read path (issue 3): the whole tree, exact sizes, request budgets,
+every byte of every recording, du without downloads, rsync backups, resumed
+downloads, random reads and a 2 GiB copy in bounded memory.
+
+Instance folder and file names are zoomfs's to choose: the tests find files
+by walking the mount and matching recording.json and sizes, never by name.
+"""
+
+import collections
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from .util import (SANITIZER_ENV, Sim, instance_files, media_files, months_between, pages,
+                   public_instance, run, sha256_file, sim_instance_by_uuid, wait_until,
+                   walk_instances)
+
+MiB = 1 << 20
+READAHEAD_MAX = 8 * MiB  # zoomfs's default -o readahead
+
+SIM_ARGS = ["--users", "3", "--seed", "3", "--meetings", "2", "--instances", "4",
+            "--months", "2", "--file-size", str(2 * MiB)]
+
+CDN = "GET /cdn/{fileKey}"
+DOWNLOAD = "GET /rec/download/{fileKey}"
+LIST_RECORDINGS = "GET /users/{userId}/recordings"
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def users_with_recordings(sim):
+    acct = sim.account()
+    by_id = {u.get("id"): u for u in acct["users"]}
+    return [(by_id[uid], insts) for uid, insts in acct.get("recordings", {}).items()
+            if insts and uid in by_id]
+
+
+def month_of(inst):
+    return inst["start_time"][:7]
+
+
+def expected_digests(sim, inst):
+    """Sorted (size, sha256) of the files zoomfs should show for an instance."""
+    return sorted((f["_size"], sim.file_info(f["_key"])["sha256"]) for f in instance_files(inst))
+
+
+def local_digests(folder):
+    return sorted((p.stat().st_size, sha256_file(p)) for p in media_files(folder))
+
+
+def instance_of(sim, folder):
+    rec = json.loads((Path(folder) / "recording.json").read_bytes())
+    return sim_instance_by_uuid(sim)[rec["uuid"]][1]
+
+
+def query_of(entry):
+    """The query of a log entry as a dict of single values."""
+    q = entry.get("query") or {}
+    if isinstance(q, str):
+        q = urllib.parse.parse_qs(q.lstrip("?"))
+    return {k: v[0] if isinstance(v, list) else v for k, v in q.items()}
+
+
+def range_of(entry):
+    """(first, last) of a log entry's "bytes=a-b" Range header, or None."""
+    m = re.fullmatch(r"bytes=(\d+)-(\d*)", entry.get("range") or "")
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)) if m.group(2) else 1 << 62
+
+
+def cdn_entries(entries):
+    return [e for e in entries if e["route"] == CDN]
+
+
+def find_file_of_size(root, size):
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            p = Path(dirpath) / n
+            if p.stat().st_size == size and n != "recording.json":
+                return p
+    raise AssertionError("no file of %d bytes under %s" % (size, root))
+
+
+def key_of(sim, folder, path):
+    """The emulator's fileKey of a mounted media file, matched by size (the
+    caller makes sure that size is unique in the instance)."""
+    inst = instance_of(sim, folder)
+    size = path.stat().st_size
+    keys = [f["_key"] for f in instance_files(inst) if f["_size"] == size]
+    assert len(keys) == 1, (path, size, keys)
+    return keys[0]
+
+
+def largest_media(sim, mount):
+    best = None
+    for user, insts in users_with_recordings(sim):
+        for _, folder in walk_instances(mount.path("users", user["email"], "recordings")):
+            for p in media_files(folder):
+                size = p.stat().st_size
+                sizes = [q.stat().st_size for q in media_files(folder)]
+                if sizes.count(size) == 1 and (best is None or size > best[0]):
+                    best = (size, folder, p)
+    assert best, "no media file"
+    return best[2], best[1]
+
+
+# --------------------------------------------------------------------------
+# the tree
+
+
+def test_ls_lR_and_find_walk_the_whole_tree(sim, mnt):
+    ls = run(["ls", "-lR", str(mnt.mnt)], timeout=300)
+    assert ls.stderr == b"", ls.stderr
+    found = run(["find", str(mnt.mnt)], timeout=300)
+    assert found.stderr == b"", found.stderr
+    paths = {Path(line) for line in found.stdout.decode().splitlines()}
+    rel = {p.relative_to(mnt.mnt).as_posix() for p in paths if p != mnt.mnt}
+
+    acct = sim.account()
+    expected_top = {"users", ".zoomfs", ".zoomfs/stats", ".zoomfs/errors", ".zoomfs/version"}
+    assert expected_top <= rel
+    assert {r for r in rel if "/" not in r} == {"users", ".zoomfs"}
+    assert {r.split("/")[1] for r in rel if r.startswith("users/") and r.count("/") >= 1} == {
+        u["email"] for u in acct["users"]}
+
+    for u in acct["users"]:
+        base = "users/%s/" % u["email"]
+        mine = {r[len(base):] for r in rel if r.startswith(base)}
+        meetings = {m["id"] for m in acct.get("meetings", {}).get(u.get("id"), [])}
+        assert {r for r in mine if r.startswith("meetings/")} == {
+            "meetings/%s.json" % i for i in meetings}, u["email"]
+        webinars = acct.get("webinars", {}).get(u.get("id"), [])
+        assert {r for r in mine if r.startswith("webinars/")} == {
+            "webinars/%s.json" % w["id"] for w in webinars}, u["email"]
+        months = months_between(u["created_at"])
+        assert {r for r in mine if r.startswith("recordings/") and r.count("/") == 1} == {
+            "recordings/" + m for m in months}, u["email"]
+        insts = acct.get("recordings", {}).get(u.get("id"), [])
+        per_month = collections.Counter(month_of(i) for i in insts)
+        for m in months:
+            folders = [r for r in mine if r.startswith("recordings/%s/" % m) and r.count("/") == 2]
+            assert len(folders) == per_month.get(m, 0), (u["email"], m, folders)
+        # Each instance folder: recording.json and one entry per shown file.
+        for folder in (mnt.path(base, r) for r in mine if r.startswith("recordings/")
+                       and r.count("/") == 2):
+            inst = instance_of(sim, folder)
+            names = os.listdir(folder)
+            assert "recording.json" in names
+            assert len(names) == 1 + len(instance_files(inst)), (folder, names)
+
+
+def test_names_are_safe(mnt):
+    for dirpath, dirs, names in os.walk(mnt.mnt):
+        for n in dirs + names:
+            assert len(n.encode()) <= 255, n
+            assert not n.startswith(".") or n == ".zoomfs", n
+            assert "/" not in n and not re.search(r"[\x00-\x1f\x7f]", n), n
+
+
+def test_recording_json_is_the_listing_entry(sim, mnt):
+    for user, insts in users_with_recordings(sim):
+        seen = set()
+        for _, folder in walk_instances(mnt.path("users", user["email"], "recordings")):
+            data = (folder / "recording.json").read_bytes()
+            assert os.stat(folder / "recording.json").st_size == len(data)
+            assert data.endswith(b"}\n")
+            rec = json.loads(data)
+            inst = sim_instance_by_uuid(sim)[rec["uuid"]][1]
+            assert rec == public_instance(inst)
+            seen.add(rec["uuid"])
+        assert seen == {i["uuid"] for i in insts}
+
+
+def test_json_sizes_equal_bytes_read(mnt):
+    checked = 0
+    for dirpath, _, names in os.walk(mnt.path("users")):
+        for n in names:
+            if n.endswith(".json"):
+                p = Path(dirpath) / n
+                size = os.stat(p).st_size
+                data = p.read_bytes()
+                assert size == len(data), "%s: stat %d, read %d" % (p, size, len(data))
+                json.loads(data)
+                checked += 1
+    assert checked > 10
+
+
+def test_modes_and_sizes_before_any_download(sim, make_mount):
+    m = make_mount(sim)
+    sim.reset()
+    for user, insts in users_with_recordings(sim):
+        for _, folder in walk_instances(m.path("users", user["email"], "recordings")):
+            assert os.stat(folder).st_mode & 0o777 == 0o700
+            inst = instance_of(sim, folder)
+            sizes = sorted(p.stat().st_size for p in media_files(folder))
+            assert sizes == sorted(f["_size"] for f in instance_files(inst)), folder
+            for p in media_files(folder):
+                st = p.stat()
+                assert st.st_mode & 0o777 == 0o400, (p, oct(st.st_mode))
+                assert st.st_blocks == math.ceil(st.st_size / 512), p
+                assert st.st_mtime > 0
+            assert os.stat(folder / "recording.json").st_mode & 0o777 == 0o400
+    c = sim.counters()
+    # Sizes are known without downloading: at most tiny probes for files
+    # Zoom gives no size for (see test_du_downloads_nothing for the bytes).
+    assert sim.count(c, CDN, 200) == 0, c
+
+
+# --------------------------------------------------------------------------
+# request budgets
+
+
+def test_listing_recordings_sends_no_request(sim, make_mount):
+    m = make_mount(sim)
+    for user in sim.users():
+        os.stat(m.path("users", user["email"]))
+        before = sim.counters()
+        months = sorted(os.listdir(m.path("users", user["email"], "recordings")))
+        after = sim.counters()
+        assert months == months_between(user["created_at"]), user["email"]
+        assert sim.total(after) == sim.total(before), (before, after)
+
+
+def test_since_option_sets_the_first_month(sim, make_mount):
+    now = time.gmtime()
+    prev = "%04d-%02d" % ((now.tm_year, now.tm_mon - 1) if now.tm_mon > 1
+                          else (now.tm_year - 1, 12))
+    m = make_mount(sim, opts={"since": prev})
+    for user in sim.users():
+        months = sorted(os.listdir(m.path("users", user["email"], "recordings")))
+        assert months == [prev, "%04d-%02d" % (now.tm_year, now.tm_mon)], user["email"]
+
+
+def test_month_listing_takes_one_request_per_page(make_sim, make_mount):
+    # 650 more instances in last month: that month needs three pages of 300.
+    s = make_sim(["--users", "1", "--seed", "5", "--instances", "3", "--months", "2",
+                  "--meetings", "1", "--file-size", "4096", "--dense-month-instances", "650"])
+    (user, insts), = users_with_recordings(s)
+    per_month = collections.Counter(month_of(i) for i in insts)
+    assert max(per_month.values()) > 600, per_month
+    m = make_mount(s)
+    os.stat(m.path("users", user["email"]))
+    s.reset()
+    for month in months_between(user["created_at"]):
+        before = s.counters()
+        folders = os.listdir(m.path("users", user["email"], "recordings", month))
+        after = s.counters()
+        assert len(folders) == per_month.get(month, 0), month
+        assert len(set(folders)) == len(folders), "duplicate instance names in %s" % month
+        sent = s.count(after, LIST_RECORDINGS) - s.count(before, LIST_RECORDINGS)
+        assert sent == pages(per_month.get(month, 0)), (month, per_month.get(month, 0), sent)
+    # Each query stays inside one month (Zoom caps a range at one month).
+    for e in s.log():
+        if e["route"] == LIST_RECORDINGS:
+            q = query_of(e)
+            assert q["from"][:7] == q["to"][:7], q
+
+
+# --------------------------------------------------------------------------
+# every byte
+
+
+def test_sha256_of_every_media_file(sim, mnt, tmp_path):
+    """cp -r of every user's recordings; every file's SHA-256 equals the emulator's."""
+    instances = 0
+    for user, insts in users_with_recordings(sim):
+        dest = tmp_path / user["email"]
+        run(["cp", "-r", str(mnt.path("users", user["email"], "recordings")), str(dest)],
+            timeout=600)
+        for _, folder in walk_instances(dest):
+            inst = instance_of(sim, folder)
+            assert local_digests(folder) == expected_digests(sim, inst), folder
+            instances += 1
+        shutil.rmtree(dest)
+    assert instances == sum(len(i) for _, i in users_with_recordings(sim))
+
+
+def test_partial_reads_match_the_source(sim, make_mount):
+    """head, tail, dd skip= and preads at odd offsets, on a cold mount (nothing
+    in the page cache), against ranges fetched straight from the emulator."""
+    m = make_mount(sim)
+    path, folder = largest_media(sim, m)
+    key = key_of(sim, folder, path)
+    size = path.stat().st_size
+    assert size >= 2 * MiB
+
+    head = run(["head", "-c", "1000", str(path)]).stdout
+    assert head == sim.download(key, 0, 999)
+    tail = run(["tail", "-c", "5000", str(path)]).stdout
+    assert tail == sim.download(key, size - 5000, size - 1)
+    dd = run(["dd", "if=%s" % path, "bs=4096", "skip=100", "count=3", "status=none"]).stdout
+    assert dd == sim.download(key, 409600, 409600 + 3 * 4096 - 1)
+
+    rng = random.Random(1)
+    offsets = [0, 65535, 65536, 131071, size - 1, size // 2 + 1] + [
+        rng.randrange(size) for _ in range(6)]
+    with open(path, "rb", buffering=0) as f:
+        for off in offsets:
+            n = rng.choice([1, 17, 4096, 70000])
+            got = os.pread(f.fileno(), n, off)
+            want = sim.download(key, off, min(size, off + n) - 1)
+            assert got == want, "pread(%d, %d)" % (n, off)
+        assert os.pread(f.fileno(), 100, size) == b""
+        assert os.pread(f.fileno(), 100, size + 12345) == b""
+    full = run(["cat", str(path)], timeout=300).stdout
+    assert len(full) == size
+    assert hashlib.sha256(full).hexdigest() == sim.file_info(key)["sha256"]
+
+
+def test_files_zoom_gives_no_size_for(sim, mnt):
+    """CC and TIMELINE entries have no file_size: their sizes must still be exact."""
+    checked = 0
+    for user, insts in users_with_recordings(sim):
+        for _, folder in walk_instances(mnt.path("users", user["email"], "recordings")):
+            inst = instance_of(sim, folder)
+            sizeless = [f for f in instance_files(inst) if "file_size" not in f]
+            if not sizeless:
+                continue
+            by_size = collections.defaultdict(list)
+            for p in media_files(folder):
+                by_size[p.stat().st_size].append(p)
+            for f in sizeless:
+                cands = by_size.get(f["_size"], [])
+                assert cands, "%s: no file of %d bytes for %s" % (folder, f["_size"],
+                                                                  f["file_type"])
+                want = sim.file_info(f["_key"])["sha256"]
+                assert want in {sha256_file(p) for p in cands}, (folder, f["file_type"])
+                checked += 1
+    assert checked > 0, "the emulator's account has no CC or TIMELINE file"
+
+
+def test_du_downloads_nothing(sim, make_mount):
+    m = make_mount(sim)
+    user, insts = max(users_with_recordings(sim), key=lambda ui: len(ui[1]))
+    rec = m.path("users", user["email"], "recordings")
+    mark = sim.mark()
+    du = run(["du", "-sb", "--exclude=recording.json", str(rec)]).stdout
+    du_blocks = run(["du", "-s", "-B1", "--exclude=recording.json", str(rec)]).stdout
+    entries = sim.log(mark)
+
+    files = [f for i in insts for f in instance_files(i)]
+    dirs_size = sum(os.stat(Path(d)).st_size for d, _, _ in os.walk(rec))
+    assert int(du.split()[0]) == sum(f["_size"] for f in files) + dirs_size
+    assert int(du_blocks.split()[0]) == sum(math.ceil(f["_size"] / 512) * 512 for f in files)
+
+    sizeless = [f for f in files if "file_size" not in f]
+    probes = [e for e in entries if e["route"] in (CDN, DOWNLOAD) and e["method"] == "GET"]
+    cdn = cdn_entries(entries)
+    assert len(cdn) <= len(sizeless), "%d CDN GETs for %d sizeless files" % (len(cdn), len(sizeless))
+    for e in probes:
+        assert e["bytes"] <= 4096, e
+    assert sum(e["bytes"] for e in cdn) <= 1024 * max(1, len(sizeless)), cdn
+
+
+# --------------------------------------------------------------------------
+# names
+
+
+def test_same_type_files_get_distinct_stable_names(sim, make_mount):
+    """The owner's first instance was paused and resumed: two MP4s (and two
+    M4As) of one recording_type. Each gets its own name, the same on every mount."""
+    def paused_instance():
+        for uid, inst in sim_instance_by_uuid(sim).values():
+            types = collections.Counter((f["file_type"], f.get("recording_type"))
+                                        for f in instance_files(inst))
+            if types[("MP4", "shared_screen_with_speaker_view")] >= 2:
+                return uid, inst
+        raise AssertionError("the emulator's account has no paused-and-resumed instance")
+
+    uid, inst = paused_instance()
+    email = {u.get("id"): u["email"] for u in sim.users()}[uid]
+
+    def names():
+        m = make_mount(sim)
+        rec_dir = m.path("users", email, "recordings", month_of(inst))
+        (folder,) = [rec_dir / n for n in os.listdir(rec_dir)
+                     if json.loads((rec_dir / n / "recording.json").read_bytes())["uuid"]
+                     == inst["uuid"]]
+        listing = os.listdir(folder)
+        assert len(listing) == len(set(listing)), "duplicate names: %s" % listing
+        out = {p.name: (p.stat().st_size, sha256_file(p)) for p in media_files(folder)}
+        rel = folder.relative_to(m.mnt)
+        assert m.teardown() == []
+        return rel, out
+
+    rel1, first = names()
+    rel2, second = names()
+    assert sorted(first.values()) == expected_digests(sim, inst)
+    mp4 = [n for n in first if n.lower().endswith(".mp4")]
+    assert len(mp4) == sum(1 for f in instance_files(inst) if f["file_type"] == "MP4"), first
+    assert (rel1, first) == (rel2, second), "names changed across mounts"
+
+
+def test_instance_uuid_with_slash(sim, mnt):
+    odd = [(uid, i) for uid, i in sim_instance_by_uuid(sim).values()
+           if i["uuid"].startswith("/") or "//" in i["uuid"]]
+    assert odd, "the emulator's account has no instance whose UUID starts with / or has //"
+    by_id = {u.get("id"): u for u in sim.users()}
+    for uid, inst in odd:
+        rec_dir = mnt.path("users", by_id[uid]["email"], "recordings", month_of(inst))
+        folder = None
+        for name in os.listdir(rec_dir):
+            rec = json.loads((rec_dir / name / "recording.json").read_bytes())
+            if rec["uuid"] == inst["uuid"]:
+                folder = rec_dir / name
+        assert folder is not None, inst["uuid"]
+        assert json.loads((folder / "recording.json").read_bytes()) == public_instance(inst)
+        digests = sorted((p.stat().st_size, sha256_file(p)) for p in media_files(folder))
+        assert digests == expected_digests(sim, inst)
+
+
+# --------------------------------------------------------------------------
+# rsync
+
+
+def rsync(src, dst, timeout=600):
+    cp = run(["rsync", "-a", "--stats", "--out-format=%i %n", str(src) + "/", str(dst) + "/"],
+             timeout=timeout)
+    out = cp.stdout.decode()
+    m = re.search(r"Number of regular files transferred: ([\d,]+)", out)
+    assert m, out
+    copied = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith(">f")]
+    return int(m.group(1).replace(",", "")), copied
+
+
+def test_rsync_backup_is_incremental(make_sim, make_mount, tmp_path):
+    s = make_sim(["--users", "3", "--seed", "21", "--instances", "3", "--months", "2",
+                  "--meetings", "2", "--file-size", str(MiB)])
+    m = make_mount(s, opts={"dir_ttl": 2, "attr_ttl": 2})
+    dest = tmp_path / "backup"
+    dest.mkdir()
+
+    n1, _ = rsync(m.path("users"), dest)
+    for user, insts in users_with_recordings(s):
+        for _, folder in walk_instances(dest / user["email"] / "recordings"):
+            assert local_digests(folder) == expected_digests(s, instance_of(s, folder))
+    all_files = sum(len(f) for _, _, f in os.walk(dest))
+    assert n1 == all_files
+
+    mark = s.mark()
+    n2, copied2 = rsync(m.path("users"), dest)
+    entries = s.log(mark)
+    assert n2 == 0, "second rsync copied %s" % copied2
+    assert [e for e in entries if e["route"] in (CDN, DOWNLOAD)] == []
+
+    user, _ = users_with_recordings(s)[0]
+    start = time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(time.time() - 2 * 3600))
+    new = s.add_recording(user["id"], {"start_time": start, "topic": "Added later"})
+    month_dir = m.path("users", user["email"], "recordings", start[:7])
+    before = set(os.listdir(dest / user["email"] / "recordings" / start[:7]))
+
+    def new_folder():  # the listing is trusted for dir_ttl=2 seconds
+        names = set(os.listdir(month_dir)) - before
+        return names and names.pop()
+
+    folder = wait_until(new_folder, 15, interval=0.5, what="the new instance in the mount")
+    expected = {"%s/recordings/%s/%s/%s" % (user["email"], start[:7], folder, n)
+                for n in os.listdir(month_dir / folder)}
+    assert len(expected) == 1 + len(instance_files(new))
+    n3, copied3 = rsync(m.path("users"), dest)
+    assert set(copied3) == expected
+    assert n3 == len(expected)
+    assert local_digests(dest / user["email"] / "recordings" / start[:7] / folder) == \
+        expected_digests(s, new)
+
+
+# --------------------------------------------------------------------------
+# faults while streaming
+
+
+def test_reset_mid_body_is_resumed(sim, make_mount):
+    m = make_mount(sim)
+    path, folder = largest_media(sim, m)
+    key = key_of(sim, folder, path)
+    mark = sim.mark()
+    sim.fault(CDN, "reset", count=1, after_bytes=300000)
+    try:
+        digest = sha256_file(path)
+    finally:
+        sim.clear_faults()
+    assert digest == sim.file_info(key)["sha256"]
+    cdn = cdn_entries(sim.log(mark))
+    ranges = [(range_of(e), e) for e in cdn]
+    cut = [(r, e) for r, e in ranges if r and e["bytes"] < r[1] - r[0] + 1]
+    assert len(cut) == 1 and cut[0][1]["bytes"] == 300000, "the reset did not happen: %s" % cdn
+    (start, end), e = cut[0]
+    resumed = start + e["bytes"]
+    later = [r for r, x in ranges if x["seq"] > e["seq"] and r]
+    assert any(r[0] == resumed for r in later), (
+        "no request resumed at byte %d after the reset: %s" % (resumed, cdn))
+
+
+def test_download_url_resolved_once_per_file(sim, make_mount):
+    """The CDN URL a download_url redirects to is remembered while it is
+    valid: reading a whole file resolves it once."""
+    m = make_mount(sim)
+    path, folder = largest_media(sim, m)
+    mark = sim.mark()
+    size = len(path.read_bytes())
+    entries = sim.log(mark)
+    resolves = [e for e in entries if e["route"] in (DOWNLOAD, "HEAD /rec/download/{fileKey}")]
+    assert len(resolves) == 1, resolves
+    assert sum(e["bytes"] for e in cdn_entries(entries)) == size
+
+
+def test_stall_mid_stream_still_completes(sim, make_mount):
+    m = make_mount(sim)
+    path, folder = largest_media(sim, m)
+    key = key_of(sim, folder, path)
+    sim.fault(CDN, "stall", count=1, seconds=2)
+    try:
+        digest = sha256_file(path)
+    finally:
+        sim.clear_faults()
+    assert digest == sim.file_info(key)["sha256"]
+
+
+def test_stats_count_what_was_sent(sim, make_mount):
+    m = make_mount(sim)
+    sim.reset()
+    path, folder = largest_media(sim, m)
+    c0, ours0 = m.stats()
+    size = len(path.read_bytes())
+    c1, ours1 = m.stats()
+    theirs = sim.counters()
+    assert c1["bytes_streamed"] - c0["bytes_streamed"] >= size, (c0, c1)
+    assert c1["range_requests"] > c0["range_requests"], (c0, c1)
+    # Every API request zoomfs sent is in its stats, with the status it got.
+    for route in (LIST_RECORDINGS, "GET /users"):
+        for status, n in theirs.get(route, {}).items():
+            assert ours1.get((route, status), 0) == n, (route, status, ours1, theirs)
+
+
+# --------------------------------------------------------------------------
+# a big file: random access and a 2 GiB copy
+
+BIG = 2 * 1024 * MiB
+
+
+@pytest.fixture(scope="module")
+def big_sim(tmp_path_factory):
+    s = Sim.start(tmp_path_factory.mktemp("bigsim"),
+                  ["--users", "1", "--seed", "2", "--instances", "1", "--months", "1",
+                   "--file-size", "65536", "--big-file", str(BIG)])
+    yield s
+    s.stop()
+
+
+def big_file(sim, mount):
+    (user, insts), = users_with_recordings(sim)
+    path = find_file_of_size(mount.path("users", user["email"], "recordings"), BIG)
+    (f,) = [f for i in insts for f in instance_files(i) if f["_size"] == BIG]
+    return path, f["_key"]
+
+
+def test_random_4k_read_fetches_at_most_one_window(big_sim, make_mount):
+    m = make_mount(big_sim)
+    path, key = big_file(big_sim, m)
+    n = 300_000  # a 4 KiB block 1.2 GB into the file
+    mark = big_sim.mark()
+    got = run(["dd", "if=%s" % path, "bs=4096", "count=1", "skip=%d" % n, "status=none"]).stdout
+    cdn = cdn_entries(big_sim.log(mark))
+    assert got == big_sim.download(key, n * 4096, n * 4096 + 4095)
+    sent = sum(e["bytes"] for e in cdn)
+    assert 4096 <= sent <= READAHEAD_MAX + 128 * 1024, "%d bytes fetched for one 4 KiB read" % sent
+
+
+@pytest.mark.slow
+def test_cp_2gib_is_exact_in_bounded_memory(big_sim, make_mount, tmp_path):
+    # AddressSanitizer keeps up to 256 MiB of freed memory in quarantine by
+    # default: that is the sanitizer's memory, not zoomfs's. A small
+    # quarantine keeps use-after-free detection and measures zoomfs.
+    asan = os.environ.get("ASAN_OPTIONS", SANITIZER_ENV["ASAN_OPTIONS"])
+    m = make_mount(big_sim, env={"ASAN_OPTIONS": asan + ":quarantine_size_mb=8"})
+    path, key = big_file(big_sim, m)
+    dest = tmp_path / "big.mp4"
+    samples = []
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                samples.append(m.vmrss_kib())
+            except OSError:
+                break
+            done.wait(0.2)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    try:
+        t0 = time.monotonic()
+        run(["cp", str(path), str(dest)], timeout=600)
+        elapsed = time.monotonic() - t0
+    finally:
+        done.set()
+        t.join()
+    try:
+        assert dest.stat().st_size == BIG
+        assert sha256_file(dest, 8 * MiB) == big_sim.file_info(key)["sha256"]
+    finally:
+        dest.unlink()
+    peak = max(samples) / 1024
+    print("cp 2 GiB: %.1fs (%.0f MiB/s), %d RSS samples, peak %.1f MiB"
+          % (elapsed, BIG / MiB / elapsed, len(samples), peak))
+    assert len(samples) >= 3
+    assert peak < 100, "zoomfs VmRSS reached %.1f MiB" % peak
