@@ -13,7 +13,7 @@ from functools import partial
 from . import downloads, rest
 from .account import MEETING, WEBINAR
 from .clock import iso, next_midnight, utcnow
-from .messages import ApiError, decode_param, json_response
+from .messages import ApiError, decode_param, html_response, json_response
 
 QUERY_TOKEN = ("Invalid access token, this access token is not supported as query "
                "parameter string.")
@@ -116,6 +116,8 @@ def _serve(sim, req, route, fault):
         status = fault["status"]
         return json_response(status, {"code": status,
                                       "message": http.client.responses.get(status, "Error")})
+    if kind == "html":  # Zoom's sign-in page with status 200, instead of the file
+        return html_response(200, downloads.SIGN_IN_PAGE)
     if kind == "expire_token":  # as if the presented token expired just now
         for token in (req.bearer(), req.query.get("access_token")):
             if token:

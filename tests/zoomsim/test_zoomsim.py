@@ -784,6 +784,15 @@ def test_fault_expire_token(fresh):
     assert fresh.request("GET", "/v2/users", token=fresh.new_token()).status == 200
 
 
+def test_fault_html_answers_a_sign_in_page(fresh):
+    _fault(fresh, route="GET /users", kind="html")
+    reply = fresh.api("GET", "/users")
+    assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/html")
+    assert b"Sign in" in reply.body
+    again = fresh.api("GET", "/users")
+    assert again.status == 200 and again.json()["users"]
+
+
 def test_bad_fault_specs_are_rejected(sim):
     for spec in ({"route": "GET /nope", "kind": "429"}, {"route": "*", "kind": "boom"},
                  {"route": "POST /oauth/token", "kind": "5xx"},
