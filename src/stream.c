@@ -30,6 +30,19 @@
 static Cache *cdn_urls;
 static size_t readahead_max;
 
+/* Read-ahead workers outlive the files they serve by at most one request;
+ * the unmount waits for them (and cuts their transfers short) before the
+ * HTTP client goes away under them. */
+static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t workers_gone = PTHREAD_COND_INITIALIZER;
+static int workers;
+static bool stopping;
+
+static bool is_stopping(void)
+{
+    return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+}
+
 typedef struct {
     CacheVal base;
     char *url;
@@ -50,6 +63,11 @@ void stream_init(size_t ra_max)
 
 void stream_cleanup(void)
 {
+    lock(&workers_lock);
+    __atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
+    while (workers > 0)
+        pthread_cond_wait(&workers_gone, &workers_lock);
+    unlock(&workers_lock);
     cache_free(cdn_urls);
     cdn_urls = NULL;
 }
@@ -191,6 +209,8 @@ typedef struct {
 static size_t sink_write(void *ctx, const char *data, size_t n)
 {
     Sink *s = ctx;
+    if (is_stopping())
+        return 0;
     size_t take = n < s->cap - s->got ? n : s->cap - s->got;
     memcpy(s->dst + s->got, data, take);
     s->got += take;
@@ -223,7 +243,7 @@ static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int6
     size_t done = 0;
     int failures = 0, resolves = 0;
     int64_t deadline = now_ms() + (int64_t)cfg.retry_budget * 1000;
-    while (done < len) {
+    while (done < len && !is_stopping()) {
         int err = EIO;
         CdnUrl *cdn = resolve(download_url, &err);
         if (!cdn)
@@ -452,10 +472,19 @@ static void *ahead_worker(void *arg)
     for (;;) {
         Chunk *batch[BATCH_MAX];
         size_t n = 0;
-        while (!s->closing && (n = take_batch(s, batch)) == 0)
-            pthread_cond_wait(&s->cond, &s->lock);
-        if (s->closing)
+        /* Wakes up now and then to notice an unmount even for a file that
+         * was never closed (lazy unmount). */
+        while (!s->closing && !is_stopping() && (n = take_batch(s, batch)) == 0) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&s->cond, &s->lock, &until);
+        }
+        if (s->closing || is_stopping()) {
+            for (size_t i = 0; i < n; i++)
+                batch[i]->state = CHUNK_WANTED;
             break;
+        }
         int64_t off = batch[0]->index * (int64_t)CHUNK;
         size_t want = 0;
         for (size_t i = 0; i < n; i++)
@@ -483,6 +512,10 @@ static void *ahead_worker(void *arg)
     unlock(&s->lock);
     free(buf);
     stream_unref(s);
+    lock(&workers_lock);
+    if (--workers == 0)
+        pthread_cond_broadcast(&workers_gone);
+    unlock(&workers_lock);
     return NULL;
 }
 
@@ -533,10 +566,18 @@ static void read_ahead(Stream *s, int64_t last)
     if (!asked || s->closing)
         return;
     if (!s->worker_running) {
+        if (is_stopping())
+            return;
         pthread_t t;
         s->refs++;
+        lock(&workers_lock);
+        workers++;
+        unlock(&workers_lock);
         if (pthread_create(&t, NULL, ahead_worker, s) != 0) {
             s->refs--;
+            lock(&workers_lock);
+            workers--;
+            unlock(&workers_lock);
             return; /* no read-ahead: reads still work */
         }
         pthread_detach(t);
