@@ -1,5 +1,9 @@
-/* node: per-kind behaviour of the tree, backed by api and the cache. */
+/* node: per-kind behaviour of the tree, backed by api and the cache: users,
+ * their JSON objects, the write half of the mapping, and the dispatch that
+ * hands recordings to recordings.c. */
 #include "zoomfs/node.h"
+
+#include "node_shared.h"
 
 #include "zoomfs/api.h"
 #include "zoomfs/config.h"
@@ -8,8 +12,6 @@
 #include "zoomfs/log.h"
 #include "zoomfs/naming.h"
 #include "zoomfs/stats.h"
-#include "zoomfs/stream.h"
-#include "zoomfs/urlenc.h"
 #include "zoomfs/util.h"
 
 #include <errno.h>
@@ -20,11 +22,9 @@
 #include <time.h>
 
 #define CACHE_ENTRIES 20000
-/* Recording files never change once complete: a probed size is good for a day. */
-#define SIZE_TTL_MS (24LL * 3600 * 1000)
 
-static Cache *cache;
-static int64_t mount_time;
+Cache *node_cache;
+int64_t node_mount_time;
 
 /* Paths unlinked without a request (recording.json), for the mount's life. */
 static pthread_mutex_t hidden_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,19 +36,6 @@ typedef struct {
     CacheVal base;
     json_t *json;
 } JsonVal;
-
-/* A month folder: its instances and the names given to them. */
-typedef struct {
-    CacheVal base;
-    json_t *instances;
-    NamedItem *names;
-    size_t count;
-} MonthVal;
-
-typedef struct {
-    CacheVal base;
-    int64_t size;
-} SizeVal;
 
 static void json_val_destroy(CacheVal *v)
 {
@@ -78,7 +65,7 @@ static void json_file_destroy(CacheVal *v)
  * mtime, which would make every nightly rsync copy every meeting again. */
 static const char *const volatile_fields[] = {"start_url", NULL};
 
-static JsonFile *json_file_new(const char *path, json_t *json)
+JsonFile *node_json_file_new(const char *path, json_t *json)
 {
     JsonFile *f = xcalloc(1, sizeof(*f));
     f->base.refs = 1;
@@ -98,34 +85,21 @@ static JsonFile *json_file_new(const char *path, json_t *json)
     return f;
 }
 
-static void month_val_destroy(CacheVal *v)
-{
-    MonthVal *m = (MonthVal *)v;
-    free(m->names);
-    json_decref(m->instances);
-    free(m);
-}
-
-static void size_val_destroy(CacheVal *v)
-{
-    free(v);
-}
-
-static int64_t ttl_ms(int seconds)
+int64_t node_ttl_ms(int seconds)
 {
     return (int64_t)seconds * 1000;
 }
 
 void node_init(void)
 {
-    cache = cache_new(CACHE_ENTRIES);
-    mount_time = wall_seconds();
+    node_cache = cache_new(CACHE_ENTRIES);
+    node_mount_time = wall_seconds();
 }
 
 void node_cleanup(void)
 {
-    cache_free(cache);
-    cache = NULL;
+    cache_free(node_cache);
+    node_cache = NULL;
     for (size_t i = 0; i < nhidden; i++)
         free(hidden[i]);
     free(hidden);
@@ -141,13 +115,7 @@ void node_hide(const char *path)
     unlock(&hidden_lock);
 }
 
-/* "/users/<user>/recordings/<month>/<instance>/<leaf>" */
-static void instance_path(const TreePath *tp, const char *leaf, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "/users/%s/recordings/%s/%s/%s", tp->user, tp->month, tp->instance, leaf);
-}
-
-static bool is_hidden(const char *path)
+bool node_is_hidden(const char *path)
 {
     bool found = false;
     lock(&hidden_lock);
@@ -161,7 +129,7 @@ static bool is_hidden(const char *path)
 
 static int users_list(JsonVal **out)
 {
-    CacheVal *v = cache_get(cache, "users");
+    CacheVal *v = cache_get(node_cache, "users");
     if (v) {
         *out = (JsonVal *)v;
         return 0;
@@ -171,7 +139,7 @@ static int users_list(JsonVal **out)
     if (rc)
         return rc;
     JsonVal *val = json_val_new(users);
-    cache_put(cache, "users", &val->base, ttl_ms(cfg.dir_ttl));
+    cache_put(node_cache, "users", &val->base, node_ttl_ms(cfg.dir_ttl));
     *out = val;
     return 0;
 }
@@ -199,7 +167,7 @@ static int find_user(const char *email, JsonVal **list, json_t **user)
 }
 
 /* Copies the user's URL key (id, or email when pending) into key. */
-static int user_key(const char *email, char *key, size_t keylen, int64_t *created)
+int node_user_key(const char *email, char *key, size_t keylen, int64_t *created)
 {
     JsonVal *list;
     json_t *user;
@@ -222,7 +190,7 @@ typedef int (*FetchFn)(const char *id, json_t **out);
 static int cached_file(const char *cache_key, const char *path, FetchFn fetch, const char *id,
                        JsonFile **out)
 {
-    CacheVal *v = cache_get(cache, cache_key);
+    CacheVal *v = cache_get(node_cache, cache_key);
     if (v) {
         *out = (JsonFile *)v;
         return 0;
@@ -231,11 +199,11 @@ static int cached_file(const char *cache_key, const char *path, FetchFn fetch, c
     int rc = fetch(id, &json);
     if (rc) {
         if (rc == -ENOENT)
-            cache_drop(cache, cache_key);
+            cache_drop(node_cache, cache_key);
         return rc;
     }
-    JsonFile *f = json_file_new(path, json);
-    cache_put(cache, cache_key, &f->base, ttl_ms(cfg.attr_ttl));
+    JsonFile *f = node_json_file_new(path, json);
+    cache_put(node_cache, cache_key, &f->base, node_ttl_ms(cfg.attr_ttl));
     *out = f;
     return 0;
 }
@@ -265,7 +233,7 @@ static int user_list(const char *kind, const char *key, JsonVal **out)
 {
     char ck[320];
     snprintf(ck, sizeof(ck), "%s/%s", kind, key);
-    CacheVal *v = cache_get(cache, ck);
+    CacheVal *v = cache_get(node_cache, ck);
     if (v) {
         *out = (JsonVal *)v;
         return 0;
@@ -276,7 +244,7 @@ static int user_list(const char *kind, const char *key, JsonVal **out)
     if (rc)
         return rc;
     JsonVal *val = json_val_new(items);
-    cache_put(cache, ck, &val->base, ttl_ms(cfg.dir_ttl));
+    cache_put(node_cache, ck, &val->base, node_ttl_ms(cfg.dir_ttl));
     *out = val;
     return 0;
 }
@@ -301,202 +269,7 @@ static bool list_has_id(const JsonVal *list, const char *id)
 
 /* ---- recordings ------------------------------------------------------ */
 
-/* The user's month folders: from created_at (or -o since) to now. */
-static char (*user_months(int64_t created, size_t *n))[8]
-{
-    char created_iso[32] = "";
-    if (created >= 0) {
-        time_t t = (time_t)created;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(created_iso, sizeof(created_iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    return naming_months(created_iso, cfg.since, time(NULL), n);
-}
-
-static bool month_in_range(const char *month, int64_t created)
-{
-    size_t n = 0;
-    char(*months)[8] = user_months(created, &n);
-    bool found = false;
-    for (size_t i = 0; i < n && !found; i++)
-        found = strcmp(months[i], month) == 0;
-    free(months);
-    return found;
-}
-
-static int month_listing(const TreePath *tp, MonthVal **out)
-{
-    char key[TREE_NAME_MAX];
-    int64_t created;
-    int rc = user_key(tp->user, key, sizeof(key), &created);
-    if (rc)
-        return rc;
-    if (!month_in_range(tp->month, created))
-        return -ENOENT;
-    char ck[400];
-    snprintf(ck, sizeof(ck), "month/%s/%s", key, tp->month);
-    CacheVal *v = cache_get(cache, ck);
-    if (v) {
-        *out = (MonthVal *)v;
-        return 0;
-    }
-    char from[11], to[11];
-    if (naming_month_range(tp->month, from, to) != 0)
-        return -ENOENT;
-    json_t *instances = NULL;
-    rc = api_list_recordings(key, from, to, &instances);
-    if (rc)
-        return rc;
-    MonthVal *m = xcalloc(1, sizeof(*m));
-    m->base.refs = 1;
-    m->base.destroy = month_val_destroy;
-    m->instances = instances;
-    m->names = naming_instances(instances, &m->count);
-    cache_put(cache, ck, &m->base, ttl_ms(cfg.dir_ttl));
-    *out = m;
-    return 0;
-}
-
-/* The instance object named tp->instance, with a reference on its month. */
-static int find_instance(const TreePath *tp, MonthVal **month, json_t **instance)
-{
-    int rc = month_listing(tp, month);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < (*month)->count; i++)
-        if (strcmp((*month)->names[i].name, tp->instance) == 0) {
-            *instance = (*month)->names[i].item;
-            return 0;
-        }
-    cacheval_unref(&(*month)->base);
-    *month = NULL;
-    return -ENOENT;
-}
-
-static int64_t time_field(const json_t *obj, const char *a, const char *b)
-{
-    int64_t t = naming_parse_time(json_string_value(json_object_get(obj, a)) ?: "");
-    if (t < 0 && b)
-        t = naming_parse_time(json_string_value(json_object_get(obj, b)) ?: "");
-    return t;
-}
-
-static int64_t media_size(const json_t *file)
-{
-    json_t *fs = json_object_get(file, "file_size");
-    int64_t size = json_is_number(fs) ? (int64_t)json_number_value(fs) : 0;
-    if (size > 0)
-        return size;
-    const char *url = json_string_value(json_object_get(file, "download_url"));
-    if (!url)
-        return -EIO;
-    char ck[2100];
-    snprintf(ck, sizeof(ck), "size/%s", url);
-    CacheVal *v = cache_get(cache, ck);
-    if (v) {
-        size = ((SizeVal *)v)->size;
-        cacheval_unref(v);
-        return size;
-    }
-    size = stream_probe_size(url);
-    if (size < 0)
-        return size;
-    SizeVal *sv = xcalloc(1, sizeof(*sv));
-    sv->base.refs = 1;
-    sv->base.destroy = size_val_destroy;
-    sv->size = size;
-    cache_put(cache, ck, &sv->base, SIZE_TTL_MS);
-    cacheval_unref(&sv->base);
-    return size;
-}
-
-int node_media(const TreePath *tp, MediaInfo *out)
-{
-    memset(out, 0, sizeof(*out));
-    char path[4 * TREE_NAME_MAX];
-    instance_path(tp, tp->name, path, sizeof(path));
-    if (is_hidden(path))
-        return -ENOENT;
-    MonthVal *month;
-    json_t *instance;
-    int rc = find_instance(tp, &month, &instance);
-    if (rc)
-        return rc;
-    size_t n = 0;
-    NamedItem *files = naming_files(instance, &n);
-    rc = -ENOENT;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(files[i].name, tp->name) != 0)
-            continue;
-        json_t *f = files[i].item;
-        const char *url = json_string_value(json_object_get(f, "download_url"));
-        if (!url) {
-            rc = -EIO;
-            break;
-        }
-        int64_t size = media_size(f);
-        if (size < 0) {
-            rc = (int)size;
-            break;
-        }
-        out->download_url = xstrdup(url);
-        const char *id = json_string_value(json_object_get(f, "id"));
-        out->file_id = id ? xstrdup(id) : NULL;
-        out->meeting_uuid = xstrdup(json_string_value(json_object_get(instance, "uuid")));
-        out->size = size;
-        out->mtime = time_field(f, "recording_end", "recording_start");
-        if (out->mtime < 0)
-            out->mtime = time_field(instance, "start_time", NULL);
-        rc = 0;
-        break;
-    }
-    free(files);
-    cacheval_unref(&month->base);
-    return rc;
-}
-
-void media_info_free(MediaInfo *m)
-{
-    free(m->download_url);
-    free(m->file_id);
-    free(m->meeting_uuid);
-    memset(m, 0, sizeof(*m));
-}
-
 /* ---- JSON nodes ------------------------------------------------------ */
-
-static int fetch_recording_json(const char *path, const TreePath *tp, JsonFile **out)
-{
-    MonthVal *month;
-    json_t *instance;
-    int rc = find_instance(tp, &month, &instance);
-    if (rc)
-        return rc;
-    /* Rendered from the month listing: recording.json costs no request. */
-    char ck[1200];
-    snprintf(ck, sizeof(ck), "frozen/%s", path);
-    CacheVal *v = cache_get(cache, ck);
-    if (v) {
-        cacheval_unref(&month->base);
-        *out = (JsonFile *)v;
-        return 0;
-    }
-    snprintf(ck, sizeof(ck), "recjson/%s", path);
-    v = cache_get(cache, ck);
-    JsonFile *f = (JsonFile *)v;
-    if (f && !json_equal(f->json, instance)) {
-        cacheval_unref(v);
-        f = NULL;
-    }
-    if (!f) {
-        f = json_file_new(path, json_deep_copy(instance));
-        cache_put(cache, ck, &f->base, ttl_ms(cfg.dir_ttl));
-    }
-    cacheval_unref(&month->base);
-    *out = f;
-    return 0;
-}
 
 int node_json(const char *path, const TreePath *tp, JsonFile **out)
 {
@@ -504,8 +277,8 @@ int node_json(const char *path, const TreePath *tp, JsonFile **out)
     char ck[600];
     int rc;
     if (tp->kind == NODE_RECORDING_JSON)
-        return is_hidden(path) ? -ENOENT : fetch_recording_json(path, tp, out);
-    rc = user_key(tp->user, key, sizeof(key), NULL);
+        return node_is_hidden(path) ? -ENOENT : recordings_json(path, tp, out);
+    rc = node_user_key(tp->user, key, sizeof(key), NULL);
     if (rc)
         return rc;
     switch (tp->kind) {
@@ -598,7 +371,7 @@ const Resource *node_resource(NodeKind kind)
 
 int node_resource_id(const TreePath *tp, char *id, size_t idlen, char *user, size_t userlen)
 {
-    int rc = user_key(tp->user, user, userlen, NULL);
+    int rc = node_user_key(tp->user, user, userlen, NULL);
     if (rc)
         return rc;
     bool object = tp->kind == NODE_MEETING_JSON || tp->kind == NODE_WEBINAR_JSON;
@@ -609,18 +382,18 @@ int node_resource_id(const TreePath *tp, char *id, size_t idlen, char *user, siz
 void node_invalidate(const TreePath *tp)
 {
     char key[TREE_NAME_MAX], ck[600];
-    if (user_key(tp->user, key, sizeof(key), NULL) != 0) {
-        cache_drop(cache, "users");
+    if (node_user_key(tp->user, key, sizeof(key), NULL) != 0) {
+        cache_drop(node_cache, "users");
         return;
     }
     switch (tp->kind) {
     case NODE_USER_JSON:
         snprintf(ck, sizeof(ck), "user/%s", key);
-        cache_drop(cache, ck);
+        cache_drop(node_cache, ck);
         break;
     case NODE_SETTINGS_JSON:
         snprintf(ck, sizeof(ck), "settings/%s", key);
-        cache_drop(cache, ck);
+        cache_drop(node_cache, ck);
         break;
     case NODE_MEETING_JSON:
     case NODE_WEBINAR_JSON:
@@ -628,10 +401,10 @@ void node_invalidate(const TreePath *tp)
     case NODE_WEBINARS: {
         bool meeting = tp->kind == NODE_MEETING_JSON || tp->kind == NODE_MEETINGS;
         snprintf(ck, sizeof(ck), "%s/%s", meeting ? "meetings" : "webinars", key);
-        cache_drop(cache, ck);
+        cache_drop(node_cache, ck);
         if (tp->id[0]) {
             snprintf(ck, sizeof(ck), "%s/%s", meeting ? "meeting" : "webinar", tp->id);
-            cache_drop(cache, ck);
+            cache_drop(node_cache, ck);
         }
         break;
     }
@@ -640,7 +413,7 @@ void node_invalidate(const TreePath *tp)
     case NODE_MEDIA:
     case NODE_RECORDING_JSON:
         snprintf(ck, sizeof(ck), "month/%s/%s", key, tp->month);
-        cache_drop(cache, ck);
+        cache_drop(node_cache, ck);
         break;
     default:
         break;
@@ -660,121 +433,16 @@ int node_delete_object(const TreePath *tp)
     return rc;
 }
 
-static const char *delete_action(void)
-{
-    return cfg.recording_delete_permanent ? "delete" : "trash";
-}
-
-/* Once files of an instance are removed through this mount, its
- * recording.json stays as it was: it describes what was moved away, and
- * rsync --remove-source-files refuses to remove a file that changed. */
-static void freeze_recording_json(const TreePath *tp)
-{
-    char path[4 * TREE_NAME_MAX], ck[1200];
-    instance_path(tp, "recording.json", path, sizeof(path));
-    snprintf(ck, sizeof(ck), "frozen/%s", path);
-    CacheVal *v = cache_get(cache, ck);
-    if (v) {
-        cacheval_unref(v);
-        return;
-    }
-    JsonFile *f;
-    if (fetch_recording_json(path, tp, &f) == 0) {
-        cache_put(cache, ck, &f->base, SIZE_TTL_MS);
-        cacheval_unref(&f->base);
-    }
-}
-
-/* After an unlink in an instance: when every file still listed is one the
- * user removed but Zoom could not delete on its own (no id), the instance
- * goes to the trash with them. Nothing else is deleted: the files with ids
- * are gone already. */
-static int finish_instance(const TreePath *tp)
-{
-    MonthVal *month;
-    json_t *instance;
-    if (find_instance(tp, &month, &instance) != 0)
-        return 0; /* the listing no longer has it: nothing left */
-    size_t n = 0;
-    NamedItem *files = naming_files(instance, &n);
-    bool all_removed = n > 0;
-    for (size_t i = 0; i < n && all_removed; i++) {
-        char path[4 * TREE_NAME_MAX];
-        instance_path(tp, files[i].name, path, sizeof(path));
-        all_removed = is_hidden(path);
-    }
-    free(files);
-    cacheval_unref(&month->base);
-    if (!all_removed)
-        return 0;
-    log_info("%s: the last files (no id in Zoom) go with the whole recording", tp->instance);
-    return node_delete_instance(tp);
-}
-
-int node_delete_media(const TreePath *tp)
-{
-    MediaInfo m;
-    int rc = node_media(tp, &m);
-    if (rc)
-        return rc;
-    freeze_recording_json(tp);
-    if (!m.file_id) {
-        /* Zoom deletes single files by id; closed captions and timelines
-         * have none: they leave with the last file of their recording. */
-        char path[4 * TREE_NAME_MAX];
-        instance_path(tp, tp->name, path, sizeof(path));
-        node_hide(path);
-        media_info_free(&m);
-        log_info("rm %s: Zoom has no id for this file; it is hidden now and trashed with the "
-                 "last file of its recording",
-                 path);
-        return finish_instance(tp);
-    }
-    char *meeting = api_object_path("/meetings/%s", m.meeting_uuid);
-    char *file = urlenc_component(m.file_id);
-    char *path = xasprintf("%s/recordings/%s?action=%s", meeting, file, delete_action());
-    rc = api_call("DELETE /meetings/{meetingId}/recordings/{recordingId}", "DELETE", path, NULL,
-                  NULL);
-    free(path);
-    free(file);
-    free(meeting);
-    media_info_free(&m);
-    if (rc == 0 || rc == -ENOENT) {
-        node_invalidate(tp);
-        rc = finish_instance(tp);
-    }
-    return rc;
-}
-
-int node_delete_instance(const TreePath *tp)
-{
-    MonthVal *month;
-    json_t *instance;
-    int rc = find_instance(tp, &month, &instance);
-    if (rc)
-        return rc;
-    char *meeting =
-        api_object_path("/meetings/%s", json_string_value(json_object_get(instance, "uuid")));
-    char *path = xasprintf("%s/recordings?action=%s", meeting, delete_action());
-    cacheval_unref(&month->base);
-    rc = api_call("DELETE /meetings/{meetingId}/recordings", "DELETE", path, NULL, NULL);
-    free(path);
-    free(meeting);
-    if (rc == 0 || rc == -ENOENT)
-        node_invalidate(tp);
-    return rc;
-}
-
 /* ---- attributes and listings ----------------------------------------- */
 
-static void fill_dir(struct stat *st, int64_t mtime)
+void node_fill_dir(struct stat *st, int64_t mtime)
 {
     st->st_mode = S_IFDIR | (0777 & ~cfg.umask);
     st->st_nlink = 2;
-    st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : mount_time);
+    st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : node_mount_time);
 }
 
-static void fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm)
+void node_fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm)
 {
     st->st_mode = S_IFREG | (perm & ~cfg.umask);
     st->st_nlink = 1;
@@ -782,7 +450,7 @@ static void fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm)
     /* du reports the real size without reading anything. */
     st->st_blocks = (size + 511) / 512;
     st->st_blksize = 128 * 1024;
-    st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : mount_time);
+    st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : node_mount_time);
 }
 
 static bool writable_json(NodeKind k)
@@ -802,7 +470,7 @@ int node_getattr(const char *path, const TreePath *tp, struct stat *st)
     case NODE_ROOT:
     case NODE_USERS:
     case NODE_META:
-        fill_dir(st, mount_time);
+        node_fill_dir(st, node_mount_time);
         return 0;
     case NODE_META_FILE: {
         size_t len;
@@ -810,53 +478,27 @@ int node_getattr(const char *path, const TreePath *tp, struct stat *st)
         if (!text)
             return -ENOENT;
         free(text);
-        fill_file(st, (int64_t)len, wall_seconds(), 0444);
+        node_fill_file(st, (int64_t)len, wall_seconds(), 0444);
         return 0;
     }
     case NODE_USER:
     case NODE_MEETINGS:
     case NODE_RECORDINGS:
-        rc = user_key(tp->user, key, sizeof(key), &created);
+        rc = node_user_key(tp->user, key, sizeof(key), &created);
         if (rc == 0)
-            fill_dir(st, created);
+            node_fill_dir(st, created);
         return rc;
     case NODE_WEBINARS:
-        rc = user_key(tp->user, key, sizeof(key), &created);
+        rc = node_user_key(tp->user, key, sizeof(key), &created);
         if (rc == 0 && !has_webinars(key))
             rc = -ENOENT;
         if (rc == 0)
-            fill_dir(st, created);
+            node_fill_dir(st, created);
         return rc;
-    case NODE_MONTH: {
-        rc = user_key(tp->user, key, sizeof(key), &created);
-        if (rc == 0 && !month_in_range(tp->month, created))
-            rc = -ENOENT;
-        if (rc == 0) {
-            char first[32];
-            snprintf(first, sizeof(first), "%s-01T00:00:00Z", tp->month);
-            fill_dir(st, naming_parse_time(first));
-        }
-        return rc;
-    }
-    case NODE_INSTANCE: {
-        MonthVal *month;
-        json_t *instance;
-        rc = find_instance(tp, &month, &instance);
-        if (rc == 0) {
-            fill_dir(st, time_field(instance, "start_time", NULL));
-            cacheval_unref(&month->base);
-        }
-        return rc;
-    }
-    case NODE_MEDIA: {
-        MediaInfo m;
-        rc = node_media(tp, &m);
-        if (rc == 0) {
-            fill_file(st, m.size, m.mtime, 0444);
-            media_info_free(&m);
-        }
-        return rc;
-    }
+    case NODE_MONTH:
+    case NODE_INSTANCE:
+    case NODE_MEDIA:
+        return recordings_getattr(tp, st);
     case NODE_USER_JSON:
     case NODE_SETTINGS_JSON:
     case NODE_MEETING_JSON:
@@ -865,7 +507,7 @@ int node_getattr(const char *path, const TreePath *tp, struct stat *st)
         JsonFile *f;
         rc = node_json(path, tp, &f);
         if (rc == 0) {
-            fill_file(st, (int64_t)f->len, f->mtime, writable_json(tp->kind) ? 0666 : 0444);
+            node_fill_file(st, (int64_t)f->len, f->mtime, writable_json(tp->kind) ? 0666 : 0444);
             cacheval_unref(&f->base);
         }
         return rc;
@@ -899,7 +541,6 @@ static int add_json_ids(JsonVal *list, NodeAdd add, void *ctx)
 int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
 {
     char key[TREE_NAME_MAX];
-    int64_t created = -1;
     int rc = 0;
     switch (tp->kind) {
     case NODE_ROOT:
@@ -928,7 +569,7 @@ int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
         return 0;
     }
     case NODE_USER:
-        rc = user_key(tp->user, key, sizeof(key), NULL);
+        rc = node_user_key(tp->user, key, sizeof(key), NULL);
         if (rc)
             return rc;
         add(ctx, "user.json", false);
@@ -941,7 +582,7 @@ int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
     case NODE_MEETINGS:
     case NODE_WEBINARS: {
         bool meetings = tp->kind == NODE_MEETINGS;
-        rc = user_key(tp->user, key, sizeof(key), NULL);
+        rc = node_user_key(tp->user, key, sizeof(key), NULL);
         if (rc)
             return rc;
         if (!meetings && !has_webinars(key))
@@ -954,51 +595,10 @@ int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
         cacheval_unref(&list->base);
         return 0;
     }
-    case NODE_RECORDINGS: {
-        rc = user_key(tp->user, key, sizeof(key), &created);
-        if (rc)
-            return rc;
-        size_t n = 0;
-        char(*months)[8] = user_months(created, &n);
-        for (size_t i = 0; i < n; i++)
-            if (add(ctx, months[i], true))
-                break;
-        free(months);
-        return 0;
-    }
-    case NODE_MONTH: {
-        MonthVal *month;
-        rc = month_listing(tp, &month);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < month->count; i++)
-            if (add(ctx, month->names[i].name, true))
-                break;
-        cacheval_unref(&month->base);
-        return 0;
-    }
-    case NODE_INSTANCE: {
-        MonthVal *month;
-        json_t *instance;
-        rc = find_instance(tp, &month, &instance);
-        if (rc)
-            return rc;
-        char *rj = xasprintf("%s/recording.json", path);
-        if (!is_hidden(rj))
-            add(ctx, "recording.json", false);
-        free(rj);
-        size_t n = 0;
-        NamedItem *files = naming_files(instance, &n);
-        for (size_t i = 0; i < n; i++) {
-            char fp[4 * TREE_NAME_MAX];
-            instance_path(tp, files[i].name, fp, sizeof(fp));
-            if (!is_hidden(fp) && add(ctx, files[i].name, false))
-                break;
-        }
-        free(files);
-        cacheval_unref(&month->base);
-        return 0;
-    }
+    case NODE_RECORDINGS:
+    case NODE_MONTH:
+    case NODE_INSTANCE:
+        return recordings_readdir(path, tp, add, ctx);
     default:
         return -ENOTDIR;
     }
