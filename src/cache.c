@@ -5,6 +5,7 @@
 #include "zoomfs/util.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ struct Cache {
     size_t nbuckets;
     size_t count;
     size_t max;
+    size_t bytes;
+    size_t max_bytes;
     uint64_t clock;
 };
 
@@ -46,11 +49,12 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-Cache *cache_new(size_t max_entries)
+Cache *cache_new(size_t max_entries, size_t max_bytes)
 {
     Cache *c = xcalloc(1, sizeof(*c));
     pthread_mutex_init(&c->lock, NULL);
     c->max = max_entries ? max_entries : 1;
+    c->max_bytes = max_bytes ? max_bytes : SIZE_MAX;
     c->nbuckets = 1;
     while (c->nbuckets < c->max)
         c->nbuckets <<= 1;
@@ -92,6 +96,7 @@ static void unlink_entry(Cache *c, Entry **p)
     Entry *e = *p;
     *p = e->next;
     c->count--;
+    c->bytes -= e->val->cost;
     entry_free(e);
 }
 
@@ -111,47 +116,47 @@ CacheVal *cache_get(Cache *c, const char *key)
     return v;
 }
 
-/* Drops expired entries, then the least recently used one. Called locked. */
-static void make_room(Cache *c)
+/* Drops expired entries, then least recently used ones until one more entry
+ * of `incoming` bytes fits. Called locked. */
+static void make_room(Cache *c, size_t incoming)
 {
     int64_t now = now_ms();
-    Entry **victim = NULL;
-    for (size_t i = 0; i < c->nbuckets; i++) {
+    for (size_t i = 0; i < c->nbuckets; i++)
         for (Entry **p = &c->buckets[i]; *p;) {
-            if ((*p)->expires <= now) {
+            if ((*p)->expires <= now)
                 unlink_entry(c, p);
-                continue;
-            }
-            if (!victim || (*p)->used < (*victim)->used)
-                victim = p;
-            p = &(*p)->next;
+            else
+                p = &(*p)->next;
         }
-    }
-    if (c->count >= c->max && victim)
+    while (c->count && (c->count >= c->max || c->bytes + incoming > c->max_bytes)) {
+        Entry **victim = NULL;
+        for (size_t i = 0; i < c->nbuckets; i++)
+            for (Entry **p = &c->buckets[i]; *p; p = &(*p)->next)
+                if (!victim || (*p)->used < (*victim)->used)
+                    victim = p;
         unlink_entry(c, victim);
+    }
 }
 
 void cache_put(Cache *c, const char *key, CacheVal *v, int64_t ttl_ms)
 {
-    if (ttl_ms <= 0)
+    if (ttl_ms <= 0 || v->cost > c->max_bytes)
         return;
     lock(&c->lock);
     Entry **p = find(c, key);
-    if (*p) {
-        cacheval_unref((*p)->val);
-    } else {
-        if (c->count >= c->max) {
-            make_room(c);
-            p = find(c, key);
-        }
-        Entry *e = xcalloc(1, sizeof(*e));
-        e->key = xstrdup(key);
-        *p = e;
-        c->count++;
-    }
-    (*p)->val = cacheval_ref(v);
-    (*p)->expires = now_ms() + ttl_ms;
-    (*p)->used = ++c->clock;
+    if (*p)
+        unlink_entry(c, p);
+    if (c->count >= c->max || c->bytes + v->cost > c->max_bytes)
+        make_room(c, v->cost);
+    p = find(c, key);
+    Entry *e = xcalloc(1, sizeof(*e));
+    e->key = xstrdup(key);
+    e->val = cacheval_ref(v);
+    e->expires = now_ms() + ttl_ms;
+    e->used = ++c->clock;
+    *p = e;
+    c->count++;
+    c->bytes += v->cost;
     unlock(&c->lock);
 }
 
@@ -176,6 +181,14 @@ void cache_drop_prefix(Cache *c, const char *prefix)
                 p = &(*p)->next;
         }
     unlock(&c->lock);
+}
+
+size_t cache_bytes(Cache *c)
+{
+    lock(&c->lock);
+    size_t n = c->bytes;
+    unlock(&c->lock);
+    return n;
 }
 
 size_t cache_count(Cache *c)

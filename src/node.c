@@ -22,6 +22,7 @@
 #include <time.h>
 
 #define CACHE_ENTRIES 20000
+#define CACHE_BYTES   (64u << 20)
 
 Cache *node_cache;
 int64_t node_mount_time;
@@ -43,11 +44,21 @@ static void json_val_destroy(CacheVal *v)
     free(v);
 }
 
+size_t node_json_cost(const json_t *json)
+{
+    /* jansson's tree takes a few times its compact text. */
+    char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return 4 * n + 256;
+}
+
 static JsonVal *json_val_new(json_t *json)
 {
     JsonVal *v = xcalloc(1, sizeof(*v));
     v->base.refs = 1;
     v->base.destroy = json_val_destroy;
+    v->base.cost = node_json_cost(json);
     v->json = json;
     return v;
 }
@@ -72,6 +83,7 @@ JsonFile *node_json_file_new(const char *path, json_t *json)
     f->base.destroy = json_file_destroy;
     f->json = json;
     f->text = jsonfile_render(json, &f->len);
+    f->base.cost = 4 * f->len + 256;
     json_t *stable = json_copy(json);
     for (size_t i = 0; volatile_fields[i]; i++)
         json_object_del(stable, volatile_fields[i]);
@@ -92,7 +104,7 @@ int64_t node_ttl_ms(int seconds)
 
 void node_init(void)
 {
-    node_cache = cache_new(CACHE_ENTRIES);
+    node_cache = cache_new(CACHE_ENTRIES, CACHE_BYTES);
     node_mount_time = wall_seconds();
 }
 

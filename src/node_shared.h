@@ -17,6 +17,9 @@ extern int64_t node_mount_time;
 
 int64_t node_ttl_ms(int seconds);
 
+/* Roughly the memory a JSON value takes, for the cache's byte bound. */
+size_t node_json_cost(const json_t *json);
+
 /* The user's key for URLs (id, or email when pending) and created_at. */
 int node_user_key(const char *email, char *key, size_t keylen, int64_t *created);
 

@@ -105,6 +105,7 @@ static int month_listing(const TreePath *tp, MonthVal **out)
     m->base.destroy = month_val_destroy;
     m->instances = instances;
     m->names = naming_instances(instances, &m->count);
+    m->base.cost = node_json_cost(instances) + m->count * sizeof(NamedItem);
     cache_put(node_cache, ck, &m->base, node_ttl_ms(cfg.dir_ttl));
     *out = m;
     return 0;
@@ -157,6 +158,7 @@ static int64_t media_size(const json_t *file)
     SizeVal *sv = xcalloc(1, sizeof(*sv));
     sv->base.refs = 1;
     sv->base.destroy = size_val_destroy;
+    sv->base.cost = sizeof(*sv);
     sv->size = size;
     cache_put(node_cache, ck, &sv->base, SIZE_TTL_MS);
     cacheval_unref(&sv->base);

@@ -57,7 +57,7 @@ static void cdn_url_destroy(CacheVal *v)
 
 void stream_init(size_t ra_max)
 {
-    cdn_urls = cache_new(4096);
+    cdn_urls = cache_new(4096, 4u << 20);
     readahead_max = ra_max < CHUNK ? CHUNK : ra_max;
 }
 
@@ -152,6 +152,7 @@ static CdnUrl *resolve_now(const char *download_url, int *err)
             return NULL;
         out->base.refs = 1;
         out->base.destroy = cdn_url_destroy;
+        out->base.cost = sizeof(*out) + strlen(out->url);
         cache_put(cdn_urls, download_url, &out->base, CDN_URL_TTL_MS);
         return out;
     }

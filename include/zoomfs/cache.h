@@ -10,6 +10,7 @@
 typedef struct CacheVal CacheVal;
 struct CacheVal {
     int refs;
+    size_t cost;                  /* bytes it holds, roughly: counts against the bound */
     void (*destroy)(CacheVal *v); /* frees the whole value */
 };
 
@@ -18,9 +19,9 @@ void cacheval_unref(CacheVal *v);
 
 typedef struct Cache Cache;
 
-/* A cache that holds at most max_entries; past that the least recently used
- * entry goes. */
-Cache *cache_new(size_t max_entries);
+/* A cache that holds at most max_entries values and max_bytes of their
+ * cost; past either bound the least recently used entries go. */
+Cache *cache_new(size_t max_entries, size_t max_bytes);
 void cache_free(Cache *c);
 
 /* The live value for key with a new reference, or NULL (missing or
@@ -32,5 +33,6 @@ void cache_drop(Cache *c, const char *key);
 /* Drops every key that starts with prefix. */
 void cache_drop_prefix(Cache *c, const char *prefix);
 size_t cache_count(Cache *c);
+size_t cache_bytes(Cache *c);
 
 #endif

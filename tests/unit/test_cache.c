@@ -23,6 +23,7 @@ static Num *num(int n)
 {
     Num *v = xcalloc(1, sizeof(*v));
     v->base.refs = 1;
+    v->base.cost = 100;
     v->base.destroy = num_destroy;
     v->n = n;
     return v;
@@ -45,7 +46,7 @@ static void put(Cache *c, const char *key, int n, int64_t ttl)
 
 int main(void)
 {
-    Cache *c = cache_new(3);
+    Cache *c = cache_new(3, 0);
     put(c, "a", 1, 60000);
     put(c, "b", 2, 60000);
     CHECK_EQ_INT(get_n(c, "a"), 1);
@@ -96,5 +97,30 @@ int main(void)
     CHECK_EQ_INT(get_n(c, "month/u2/2025-01"), 3);
 
     cache_free(c);
+
+    /* The byte bound: each value costs 100, room for 250 bytes. */
+    Cache *b = cache_new(100, 250);
+    put(b, "one", 1, 60000);
+    put(b, "two", 2, 60000);
+    CHECK_EQ_INT(cache_bytes(b), 200);
+    CHECK_EQ_INT(get_n(b, "one"), 1); /* "two" is now the least recently used */
+    put(b, "three", 3, 60000);
+    CHECK_EQ_INT(cache_bytes(b), 200);
+    CHECK_EQ_INT(get_n(b, "two"), -1);
+    CHECK_EQ_INT(get_n(b, "one"), 1);
+    CHECK_EQ_INT(get_n(b, "three"), 3);
+    /* Replacing a key does not count it twice. */
+    put(b, "three", 33, 60000);
+    CHECK_EQ_INT(cache_bytes(b), 200);
+    cache_drop(b, "one");
+    CHECK_EQ_INT(cache_bytes(b), 100);
+    /* A value larger than the whole bound is not kept. */
+    Num *huge = num(9);
+    huge->base.cost = 1000;
+    cache_put(b, "huge", &huge->base, 60000);
+    cacheval_unref(&huge->base);
+    CHECK_EQ_INT(get_n(b, "huge"), -1);
+    CHECK_EQ_INT(get_n(b, "three"), 33);
+    cache_free(b);
     return CHECK_DONE("test_cache");
 }
