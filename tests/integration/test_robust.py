@@ -4,6 +4,7 @@ cache TTLs, and mtimes that are stable across remounts."""
 
 import errno
 import os
+import subprocess
 import threading
 import time
 
@@ -177,3 +178,19 @@ def test_json_mtime_is_stable_across_remounts_and_moves_with_content(make_sim, m
     m3 = make_mount(s, opts=opts, name="third")
     changed = os.stat(m3.path(*rel)).st_mtime
     assert changed > first
+
+
+def test_second_ls_lR_within_the_ttl_sends_nothing(make_sim, make_mount):
+    s = make_sim(SMALL)
+    m = make_mount(s, opts={"attr_ttl": "60", "dir_ttl": "60"})
+    first = run_ls(m)
+    mark = s.mark()
+    second = run_ls(m)
+    assert s.log(mark) == []
+    assert first == second
+
+
+def run_ls(mount):
+    out = subprocess.run(["ls", "-lR", "--time-style=+%s", str(mount.mnt)], capture_output=True,
+                         timeout=120, check=True)
+    return out.stdout
