@@ -201,9 +201,13 @@ static CdnUrl *resolve(const char *download_url, int *err)
     return out;
 }
 
+/* Where fetched bytes go: consecutive parts of part_len bytes each (the
+ * chunks of a read-ahead batch, or a single buffer), from byte `at` on. */
 typedef struct {
-    char *dst;
-    size_t cap;
+    char *const *parts;
+    size_t part_len;
+    size_t at;  /* bytes of the range already in place before this request */
+    size_t cap; /* bytes this request may still write */
     size_t got;
 } Sink;
 
@@ -213,7 +217,13 @@ static size_t sink_write(void *ctx, const char *data, size_t n)
     if (is_stopping())
         return 0;
     size_t take = n < s->cap - s->got ? n : s->cap - s->got;
-    memcpy(s->dst + s->got, data, take);
+    for (size_t done = 0; done < take;) {
+        size_t pos = s->at + s->got + done;
+        size_t room = s->part_len - pos % s->part_len;
+        size_t k = take - done < room ? take - done : room;
+        memcpy(s->parts[pos / s->part_len] + pos % s->part_len, data + done, k);
+        done += k;
+    }
     s->got += take;
     return take; /* fewer than n stops a server that sends more than asked */
 }
@@ -234,10 +244,11 @@ static bool response_is_range(const HttpResponse *r, int64_t a, int64_t total)
            (total < 0 || r->content_length < 0 || r->content_length == total);
 }
 
-/* Fetches bytes [a, a+len) of the file into dst. total is the exact size
- * (-1 unknown: then *total_out learns it). Returns bytes fetched or -errno. */
-static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int64_t total,
-                           char *dst, int64_t *total_out)
+/* Fetches bytes [a, a+len) of the file into parts (part_len bytes each).
+ * total is the exact size (-1 unknown: then *total_out learns it). Returns
+ * bytes fetched or -errno. */
+static ssize_t fetch_parts(const char *download_url, int64_t a, size_t len, int64_t total,
+                           char *const *parts, size_t part_len, int64_t *total_out)
 {
     char safe[512];
     log_scrub_url(download_url, safe, sizeof(safe));
@@ -259,7 +270,7 @@ static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int6
         req.authorization = cdn->needs_auth ? bearer : NULL;
         req.range_start = a + (int64_t)done;
         req.range_end = a + (int64_t)len - 1;
-        Sink sink = {.dst = dst + done, .cap = len - done};
+        Sink sink = {.parts = parts, .part_len = part_len, .at = done, .cap = len - done};
         req.sink = sink_write;
         req.sink_ctx = &sink;
         HttpResponse resp;
@@ -341,6 +352,12 @@ static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int6
         sleep_ms(wait);
     }
     return (ssize_t)done;
+}
+
+static ssize_t fetch_range(const char *download_url, int64_t a, size_t len, int64_t total,
+                           char *dst, int64_t *total_out)
+{
+    return fetch_parts(download_url, a, len, total, &dst, len ? len : 1, total_out);
 }
 
 int64_t stream_probe_size(const char *download_url)
@@ -468,7 +485,6 @@ static size_t take_batch(Stream *s, Chunk **batch)
 static void *ahead_worker(void *arg)
 {
     Stream *s = arg;
-    char *buf = xmalloc(BATCH_MAX * CHUNK);
     lock(&s->lock);
     for (;;) {
         Chunk *batch[BATCH_MAX];
@@ -488,17 +504,21 @@ static void *ahead_worker(void *arg)
         }
         int64_t off = batch[0]->index * (int64_t)CHUNK;
         size_t want = 0;
-        for (size_t i = 0; i < n; i++)
+        char *parts[BATCH_MAX];
+        for (size_t i = 0; i < n; i++) {
             want += chunk_len(s, batch[i]->index);
+            parts[i] = batch[i]->data;
+        }
         unlock(&s->lock);
-        ssize_t got = fetch_range(s->url, off, want, s->size, buf, NULL);
+        /* Straight into the chunks: only this thread touches them while
+         * they are FETCHING. */
+        ssize_t got = fetch_parts(s->url, off, want, s->size, parts, CHUNK, NULL);
         lock(&s->lock);
         size_t at = 0;
         for (size_t i = 0; i < n; i++) {
             Chunk *c = batch[i];
             size_t len = chunk_len(s, c->index);
             if (got >= 0 && (size_t)got >= at + len) {
-                memcpy(c->data, buf + at, len);
                 c->len = len;
                 c->state = CHUNK_READY;
             } else {
@@ -511,7 +531,6 @@ static void *ahead_worker(void *arg)
     }
     s->worker_running = false;
     unlock(&s->lock);
-    free(buf);
     stream_unref(s);
     lock(&workers_lock);
     if (--workers == 0)
