@@ -23,6 +23,8 @@ static struct {
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout;
     int show_help, show_version, foreground;
+    char *positional[2]; /* [SOURCE] MOUNTPOINT */
+    int npositional;
 } opt = {.dir_ttl = -1,
          .attr_ttl = -1,
          .uid = -1,
@@ -73,9 +75,10 @@ static const struct fuse_opt option_spec[] = {
 
 static void usage(const char *prog)
 {
-    printf("usage: %s [options] MOUNTPOINT\n\n"
+    printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
            "Mounts a Zoom account: users, meetings, webinars and cloud recordings as\n"
-           "files and folders.\n\n"
+           "files and folders. SOURCE, which mount(8) passes for an /etc/fstab line, is\n"
+           "ignored.\n\n"
            "Credentials come from the environment (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
            "ZOOM_CLIENT_SECRET, or ZOOM_ACCESS_TOKEN) or from the config file, never\n"
            "from the command line.\n\n"
@@ -127,6 +130,15 @@ static int process_arg(void *data, const char *arg, int key, struct fuse_args *o
                 "shell history); use the environment or the config file\n",
                 (int)(strchr(arg, '=') - arg), arg);
         return -1;
+    case FUSE_OPT_KEY_NONOPT:
+        /* mount(8) and fstab run "zoomfs SOURCE MOUNTPOINT -o …": the source
+         * names nothing here, so only the last positional is kept. */
+        if (opt.npositional == 2) {
+            fprintf(stderr, "zoomfs: too many arguments: %s\n", arg);
+            return -1;
+        }
+        opt.positional[opt.npositional++] = xstrdup(arg);
+        return 0;
     default:
         return 1;
     }
@@ -208,6 +220,10 @@ int main(int argc, char *argv[])
     config_defaults(&cfg);
     if (fuse_opt_parse(&args, &opt, option_spec, process_arg) != 0)
         return 1;
+    if (opt.npositional > 0)
+        fuse_opt_add_arg(&args, opt.positional[opt.npositional - 1]);
+    for (int i = 0; i < opt.npositional; i++)
+        free(opt.positional[i]);
     /* libfuse 3.14 prints a warning about its own default (-1) for this
      * unless it is set; a later -o max_idle_threads= from the user wins. */
     fuse_opt_insert_arg(&args, 1, "-omax_idle_threads=10");

@@ -194,3 +194,15 @@ def run_ls(mount):
     out = subprocess.run(["ls", "-lR", "--time-style=+%s", str(mount.mnt)], capture_output=True,
                          timeout=120, check=True)
     return out.stdout
+
+
+def test_fstab_form_with_a_source_argument(make_sim, make_mount):
+    """mount(8) runs "zoomfs SOURCE MOUNTPOINT -o …" for an /etc/fstab line:
+    the source is ignored; a third positional argument is an error."""
+    s = make_sim(SMALL)
+    m = make_mount(s, args=["zoomfs"])
+    assert sorted(os.listdir(m.path("users"))) == sorted(u["email"] for u in s.users())
+    bad = make_mount(s, args=["zoomfs", "extra"], start=False, name="bad")
+    rc, log = bad.run_to_exit()
+    assert rc not in (None, 0), log
+    assert "too many arguments" in log
