@@ -443,6 +443,24 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
     return -EPERM;
 }
 
+static int fs_symlink(const char *target, const char *path)
+{
+    if (cfg.read_only)
+        return -EROFS;
+    TreePath tp;
+    int rc = tree_parse(path, &tp);
+    if (rc)
+        return rc;
+    if (tp.kind != NODE_OTHER || !scratch_allowed(tp.parent))
+        return -EPERM;
+    return scratch_symlink(path, target);
+}
+
+static int fs_readlink(const char *path, char *buf, size_t size)
+{
+    return scratch_readlink(path, buf, size);
+}
+
 static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
     (void)fi;
@@ -510,6 +528,8 @@ static const struct fuse_operations operations = {
     .rmdir = fs_rmdir,
     .mkdir = fs_mkdir,
     .rename = fs_rename,
+    .symlink = fs_symlink,
+    .readlink = fs_readlink,
     .chmod = fs_chmod,
     .chown = fs_chown,
     .utimens = fs_utimens,

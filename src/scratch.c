@@ -6,14 +6,16 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct Scratch {
     struct Scratch *next;
     char *path;
-    StrBuf data;
+    StrBuf data; /* the content, or a symlink's target */
     mode_t mode;
+    bool symlink; /* emacs locks a file it edits with a symlink .#name */
     int64_t mtime;
 } Scratch;
 
@@ -77,7 +79,7 @@ int scratch_getattr(const char *path, struct stat *st)
     Scratch *s = *find(path);
     if (s) {
         memset(st, 0, sizeof(*st));
-        st->st_mode = S_IFREG | (s->mode & ~cfg.umask & 0777);
+        st->st_mode = s->symlink ? S_IFLNK | 0777 : S_IFREG | (s->mode & ~cfg.umask & 0777);
         st->st_nlink = 1;
         st->st_size = (off_t)s->data.len;
         st->st_blocks = (blkcnt_t)((s->data.len + 511) / 512);
@@ -138,6 +140,31 @@ int scratch_chmod(const char *path, mode_t mode)
         s->mode = mode & 07777;
     unlock(&scratch_lock);
     return s ? 0 : -ENOENT;
+}
+
+int scratch_symlink(const char *path, const char *target)
+{
+    lock(&scratch_lock);
+    int rc = -EEXIST;
+    if (!*find(path)) {
+        Scratch *s = add_locked(path, 0777);
+        s->symlink = true;
+        strbuf_append(&s->data, target, strlen(target));
+        rc = 0;
+    }
+    unlock(&scratch_lock);
+    return rc;
+}
+
+int scratch_readlink(const char *path, char *buf, size_t size)
+{
+    lock(&scratch_lock);
+    Scratch *s = *find(path);
+    int rc = s ? (s->symlink ? 0 : -EINVAL) : -ENOENT;
+    if (rc == 0 && size > 0)
+        snprintf(buf, size, "%s", s->data.data ? s->data.data : "");
+    unlock(&scratch_lock);
+    return rc;
 }
 
 int scratch_unlink(const char *path)

@@ -21,6 +21,9 @@ ssize_t scratch_write(const char *path, const char *buf, size_t len, off_t off);
 int scratch_truncate(const char *path, off_t size);
 int scratch_chmod(const char *path, mode_t mode);
 int scratch_unlink(const char *path);
+/* Symbolic links, only as scratch files (emacs's lock .#name -> user@host). */
+int scratch_symlink(const char *path, const char *target);
+int scratch_readlink(const char *path, char *buf, size_t size);
 /* Moves a scratch file to another scratch name, replacing any there. */
 int scratch_rename(const char *from, const char *to);
 /* A copy of the content (malloc'd) and its length. */

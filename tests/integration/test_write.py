@@ -1228,3 +1228,22 @@ def test_rsync_remove_source_files_takes_recording_json_too(make_sim, make_mount
 def test_no_delete_but_the_explicit_ones(sim):
     stray = [e for e in sim.log(0) if e["method"] == "DELETE" and e["seq"] not in _checked_deletes]
     assert stray == [], "DELETEs nobody asked for:\n%s" % show(stray)
+
+
+def test_symlink_is_a_scratch_file(sim, mnt):
+    """emacs locks the file it edits with a symlink .#<name> -> user@host.pid:
+    kept in memory, never sent; symlinks anywhere else are refused."""
+    user, m = take_meeting(sim)
+    folder = jpath(mnt, user, "meetings", m["id"]).parent
+    lockname = folder / (".#%s.json" % m["id"])
+    mark = sim.mark()
+    os.symlink("root@host.1234:1700000000", lockname)
+    assert os.readlink(lockname) == "root@host.1234:1700000000"
+    assert os.lstat(lockname).st_mode & 0o170000 == 0o120000
+    assert lockname.name in os.listdir(folder)
+    os.unlink(lockname)
+    assert lockname.name not in os.listdir(folder)
+    expect_errno(errno.EPERM, os.symlink, "x", mnt.path("users", "link"))
+    expect_errno(errno.EEXIST, os.symlink, "x", folder / ("%s.json" % m["id"]))
+    expect_errno(errno.EPERM, os.symlink, "x", folder / "12345.json")  # a resource name
+    assert_nothing_sent([e for e in sim.log(mark) if e["method"] != "GET"])
