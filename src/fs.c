@@ -382,8 +382,19 @@ static int fs_rmdir(const char *path)
 
 static int fs_mkdir(const char *path, mode_t mode)
 {
-    (void)path, (void)mode;
-    return cfg.read_only ? -EROFS : -EPERM;
+    (void)mode;
+    if (cfg.read_only)
+        return -EROFS;
+    TreePath tp;
+    int rc = tree_parse(path, &tp);
+    if (rc)
+        return rc;
+    if (tp.kind != NODE_USER)
+        return -EPERM;
+    struct stat st;
+    if (node_getattr(path, &tp, &st) == 0)
+        return -EEXIST;
+    return node_create_user(tp.user);
 }
 
 static bool is_resource_target(const TreePath *tp)

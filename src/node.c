@@ -432,6 +432,25 @@ void node_invalidate(const TreePath *tp)
     }
 }
 
+int node_create_user(const char *email)
+{
+    const char *at = strchr(email, '@');
+    if (!at || at == email || !strchr(at, '.') || strpbrk(email, " \t")) {
+        stats_error("mkdir users/%s: not an email address; nothing sent", email);
+        return -EINVAL;
+    }
+    json_t *body = json_pack("{s:s, s:{s:s, s:i}}", "action", "create", "user_info", "email", email,
+                             "type", 1);
+    json_t *created = NULL;
+    int rc = api_call("POST /users", "POST", "/users", body, &created);
+    json_decref(body);
+    json_decref(created);
+    cache_drop(node_cache, "users");
+    if (rc == 0)
+        log_info("invited %s (pending until they accept)", email);
+    return rc;
+}
+
 int node_delete_object(const TreePath *tp)
 {
     const Resource *r = node_resource(tp->kind);

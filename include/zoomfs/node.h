@@ -69,6 +69,10 @@ int node_resource_id(const TreePath *tp, char *id, size_t idlen, char *user, siz
 /* Forgets what the cache knows about this node and the listing holding it. */
 void node_invalidate(const TreePath *tp);
 
+/* mkdir users/<email>: invites the user (POST /users, action create, a
+ * Basic user, pending until they accept). Returns 0 or -errno. */
+int node_create_user(const char *email);
+
 /* DELETEs: a meeting or webinar; one recording file or a whole instance
  * (to the trash, or for good with -o recording_delete=delete). */
 int node_delete_object(const TreePath *tp);

@@ -1247,3 +1247,28 @@ def test_symlink_is_a_scratch_file(sim, mnt):
     expect_errno(errno.EEXIST, os.symlink, "x", folder / ("%s.json" % m["id"]))
     expect_errno(errno.EPERM, os.symlink, "x", folder / "12345.json")  # a resource name
     assert_nothing_sent([e for e in sim.log(mark) if e["method"] != "GET"])
+
+
+def test_mkdir_in_users_invites_once(make_sim, make_mount):
+    """mkdir users/<email>: one POST /users (action create, a Basic user); the
+    user then shows, pending. An existing one is EEXIST, a name that is no
+    email EINVAL, and neither sends anything."""
+    s = make_sim(["--users", "2", "--instances", "1", "--months", "1"])
+    m = make_mount(s, opts={"dir_ttl": "60", "attr_ttl": "60"})
+    users = m.path("users")
+    existing = s.users()[0]["email"]
+    mark = s.mark()
+    os.mkdir(users / "new.hire@example.com")
+    entries = s.log(mark)
+    assert_one_write(entries, "POST", "POST /users",
+                     {"action": "create", "user_info": {"email": "new.hire@example.com",
+                                                        "type": 1}})
+    assert "new.hire@example.com" in os.listdir(users)
+    pending = [u for u in s.account(refresh=True)["users"] if u["email"] == "new.hire@example.com"]
+    assert len(pending) == 1 and pending[0]["status"] == "pending"
+    mark = s.mark()
+    expect_errno(errno.EEXIST, os.mkdir, users / existing)
+    expect_errno(errno.EINVAL, os.mkdir, users / "not-an-email")
+    assert_no_write(s.log(mark))
+    ro = make_mount(s, opts={"ro": True}, name="ro")
+    expect_errno(errno.EROFS, os.mkdir, ro.path("users", "other@example.com"))

@@ -7,6 +7,7 @@ import base64
 import copy
 import functools
 import random
+import re
 import threading
 import uuid as uuidlib
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from . import defaults, schema
 from .clock import add_months, iso, parse_iso, utcnow
-from .messages import ApiError, invalid_parameter, no_recording, user_not_found
+from .messages import (ApiError, invalid_parameter, no_recording, user_not_found,
+                       validation_failed)
 from .recordings import FILE_TYPES, TEXT_SIZES, WITHOUT_ID, Instance, RecFile
 
 USER_LIST_FIELDS = (
@@ -182,6 +184,44 @@ class Account:
     def list_users(self, status):
         return copy.deepcopy([{k: u.fields[k] for k in USER_LIST_FIELDS if k in u.fields}
                               for u in self.users if u.status == status])
+
+    @_locked
+    def create_user(self, body, now_iso):
+        """POST /users: an invited user, pending until they accept (no id in
+        listings yet, as on Zoom); the 201 answer carries the id to come."""
+        if not isinstance(body, dict):
+            raise ApiError(400, 300, "Request Body should be a valid JSON object.")
+        info = body.get("user_info")
+        bad = []
+        if body.get("action") not in ("create", "autoCreate", "custCreate", "ssoCreate"):
+            bad.append("action")
+        if not isinstance(info, dict):
+            raise validation_failed(bad + ["user_info"])
+        email = info.get("email")
+        if not isinstance(email, str) or not re.fullmatch(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+", email) \
+                or len(email) > 128:
+            bad.append("user_info.email")
+        if info.get("type") not in (1, 2, 3, 99):
+            bad.append("user_info.type")
+        for name in ("first_name", "last_name"):
+            if name in info and (not isinstance(info[name], str) or len(info[name]) > 64):
+                bad.append("user_info." + name)
+        if bad:
+            raise validation_failed(bad)
+        if email.lower() in self._user_index:
+            raise ApiError(409, 1005, f'Email "{email}" has already been used.')
+        first, last = info.get("first_name", ""), info.get("last_name", "")
+        fields = {"first_name": first, "last_name": last,
+                  "display_name": f"{first} {last}".strip(), "email": email,
+                  "type": info["type"], "role_name": "Member", "role_id": "2",
+                  "timezone": "UTC", "verified": 0, "dept": "", "created_at": now_iso,
+                  "language": "en-US", "status": "pending", "account_id": self.account_id,
+                  "group_ids": [], "im_group_ids": [], "phone_numbers": [], "pic_url": ""}
+        user = self.add_user(fields, defaults.user_settings(webinar=False))
+        future_id = self.new_token(16)
+        self._user_index[future_id] = user
+        return {"id": future_id, "email": email, "first_name": first, "last_name": last,
+                "type": info["type"]}
 
     @_locked
     def get_user(self, ref):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from .account import MEETING
 from .auth import basic_credentials
-from .clock import add_months, utcnow
+from .clock import add_months, iso, utcnow
 from .messages import invalid_parameter, json_response, no_content, validation_failed
 
 SCOPES = ("meeting:read:admin meeting:write:admin recording:read:admin recording:write:admin "
@@ -50,6 +50,10 @@ def list_users(sim, req):
         raise invalid_parameter("status")
     users, paging = sim.pager.page(sim.account.list_users(status), req.query, ("users", status))
     return json_response(200, {**paging, "users": users})
+
+
+def create_user(sim, req):
+    return json_response(201, sim.account.create_user(req.json(), iso(utcnow())))
 
 
 def get_user(sim, req):

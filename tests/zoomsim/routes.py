@@ -46,6 +46,7 @@ class Route:
 ROUTES = [
     Route("POST", "/oauth/token", rest.oauth_token, faultable=False),
     Route("GET", "/users", rest.list_users, "Medium"),
+    Route("POST", "/users", rest.create_user, "Light"),
     Route("GET", "/users/{userId}", rest.get_user, "Light"),
     Route("PATCH", "/users/{userId}", rest.patch_user, "Light"),
     Route("GET", "/users/{userId}/settings", rest.get_settings, "Medium"),

@@ -793,6 +793,24 @@ def test_fault_html_answers_a_sign_in_page(fresh):
     assert again.status == 200 and again.json()["users"]
 
 
+def test_create_user_invites_a_pending_user(fresh):
+    body = {"action": "create", "user_info": {"email": "new.person@example.com", "type": 1,
+                                              "first_name": "New"}}
+    reply = fresh.api("POST", "/users", body)
+    assert reply.status == 201
+    created = reply.json()
+    assert created["email"] == "new.person@example.com" and created["id"]
+    pending = fresh.api("GET", "/users?status=pending").json()["users"]
+    mine = [u for u in pending if u["email"] == "new.person@example.com"]
+    assert len(mine) == 1 and "id" not in mine[0]
+    assert fresh.api("GET", "/users/new.person@example.com").status == 200
+    again = fresh.api("POST", "/users", body)
+    assert again.status == 409 and again.json()["code"] == 1005
+    bad = fresh.api("POST", "/users", {"action": "create", "user_info": {"email": "x", "type": 7}})
+    assert bad.status == 400 and {e["field"] for e in bad.json()["errors"]} == {
+        "user_info.email", "user_info.type"}
+
+
 def test_bad_fault_specs_are_rejected(sim):
     for spec in ({"route": "GET /nope", "kind": "429"}, {"route": "*", "kind": "boom"},
                  {"route": "POST /oauth/token", "kind": "5xx"},
