@@ -17,7 +17,7 @@ static const struct {
     {"", NODE_ROOT, "-"},
     {".zoomfs", NODE_META, "-"},
     {".zoomfs/{name}", NODE_META_FILE, "stats, errors, version: from memory"},
-    {"users", NODE_USERS, "GET /users?status=active|inactive|pending"},
+    {"users", NODE_USERS, "GET /users?status=active|inactive|pending; mkdir: POST /users"},
     {"users/{user}", NODE_USER, "-"},
     {"users/{user}/user.json", NODE_USER_JSON, "GET, PATCH /users/{id}"},
     {"users/{user}/settings.json", NODE_SETTINGS_JSON, "GET, PATCH /users/{id}/settings"},
