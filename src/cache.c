@@ -134,6 +134,8 @@ static void make_room(Cache *c, size_t incoming)
             for (Entry **p = &c->buckets[i]; *p; p = &(*p)->next)
                 if (!victim || (*p)->used < (*victim)->used)
                     victim = p;
+        if (!victim)
+            break; /* count says otherwise: never, but do not loop */
         unlink_entry(c, victim);
     }
 }
