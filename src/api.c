@@ -55,7 +55,7 @@ int api_call(const char *route, const char *method, const char *path, json_t *bo
 {
     if (out)
         *out = NULL;
-    char *url = xasprintf("%s%s", auth_api_base(), path);
+    char *url = auth_api_url(path);
     char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
     bool idempotent = is_idempotent(method);
     bool renewed = false;

@@ -36,9 +36,12 @@ static void set_api_base(const char *url)
     api_base = xasprintf("%.*s/v2", (int)n, url);
 }
 
-const char *auth_api_base(void)
+char *auth_api_url(const char *path)
 {
-    return api_base;
+    lock(&auth_lock);
+    char *url = xasprintf("%s%s", api_base, path);
+    unlock(&auth_lock);
+    return url;
 }
 
 static char *basic_credentials(void)

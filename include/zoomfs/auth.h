@@ -20,7 +20,9 @@ int auth_header(char *out, size_t outlen);
  * renewal is possible (S2S), -EACCES for a static token. */
 int auth_reject(const char *used);
 
-/* Base URL for REST calls, with "/v2", e.g. "https://api.zoom.us/v2". */
-const char *auth_api_base(void);
+/* The URL of a REST path: the base ("https://api.zoom.us/v2", or the
+ * token's region) followed by path. Malloc'd; safe while a renewal changes
+ * the base. */
+char *auth_api_url(const char *path);
 
 #endif
