@@ -1,4 +1,4 @@
-"""Recording downloads, in two legs as on Zoom (behaviour.md §4.4):
+"""Recording downloads, in two legs as on Zoom, as Zoom documents them:
 
 - /rec/download/{fileKey} wants a token (Bearer header or ?access_token=) and answers
   302 to a signed CDN URL; without a valid token it answers 200 with an HTML page.

@@ -1,6 +1,6 @@
 """Cloud recordings: one Instance per meeting instance (UUID), with its files.
 
-Rendering follows what Zoom really sends (behaviour.md §4): CC and TIMELINE files have
+Rendering follows what Zoom really sends: CC and TIMELINE files have
 no id, file_size, status, recording_type or play_url; a file still being processed has
 file_type "", file_extension "", file_size 0 and recording_end ""; a trashed file
 appears only in trash listings, with deleted_time.
