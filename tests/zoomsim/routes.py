@@ -151,5 +151,5 @@ def respond(sim, req):
             for header, value in sim.limiter.headers(route.category).items():
                 response.headers.setdefault(header, value)
     response.headers["x-zm-trackingid"] = f"v=2.0;clid=us06;rid=WEB_{secrets.token_hex(16)}"
-    transport = fault if fault and fault["kind"] in ("reset", "stall") else None
+    transport = fault if fault and fault["kind"] in ("reset", "drop", "stall") else None
     return name, response, transport

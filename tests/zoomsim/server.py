@@ -118,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
             return 0
         if fault and fault["kind"] == "reset":
             return min(response.length, fault["after_bytes"])
+        if fault and fault["kind"] == "drop":
+            return 0
         return response.length
 
     def _send(self, response, fault=None):
@@ -125,6 +127,13 @@ class Handler(BaseHTTPRequestHandler):
         kind = fault["kind"] if fault else None
         limit = fault["after_bytes"] if kind == "reset" else None
         sent = 0
+        if kind == "drop":  # the request was served, the answer is lost: not a byte back
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return 0
         try:
             self.send_response(response.status)
             for name, value in response.headers.items():

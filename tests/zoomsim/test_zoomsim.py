@@ -784,6 +784,15 @@ def test_fault_expire_token(fresh):
     assert fresh.request("GET", "/v2/users", token=fresh.new_token()).status == 200
 
 
+def test_fault_drop_serves_then_hangs_up(fresh):
+    before = len(fresh.account()["meetings"][fresh.account()["users"][0]["id"]])
+    _fault(fresh, route="POST /users/{userId}/meetings", kind="drop")
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        fresh.api("POST", "/users/me/meetings", {"topic": "lost answer"})
+    after = fresh.account()["meetings"][fresh.account()["users"][0]["id"]]
+    assert len(after) == before + 1 and after[-1]["topic"] == "lost answer"
+
+
 def test_fault_html_answers_a_sign_in_page(fresh):
     _fault(fresh, route="GET /users", kind="html")
     reply = fresh.api("GET", "/users")

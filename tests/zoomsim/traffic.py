@@ -58,7 +58,7 @@ def _number(spec, name, default, low, high, types=(int,)):
 class Faults:
     """Faults queued for the next `count` requests matching a route name or "*"."""
 
-    KINDS = ("429", "429daily", "5xx", "reset", "stall", "expire_token", "html")
+    KINDS = ("429", "429daily", "5xx", "reset", "drop", "stall", "expire_token", "html")
 
     def __init__(self, route_names):
         self._routes = set(route_names)
