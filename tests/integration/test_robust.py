@@ -206,3 +206,27 @@ def test_fstab_form_with_a_source_argument(make_sim, make_mount):
     rc, log = bad.run_to_exit()
     assert rc not in (None, 0), log
     assert "too many arguments" in log
+
+
+def test_expired_cdn_url_is_resolved_again(make_sim, make_mount):
+    """The signed CDN URL lives 1 s here: a read after that gets 403 from the
+    CDN, zoomfs resolves download_url again and the bytes are still right."""
+    s = make_sim(["--users", "1", "--instances", "1", "--months", "1", "--file-size",
+                  str(3 << 20), "--cdn-ttl", "1"])
+    m = make_mount(s, opts={"readahead": str(1 << 20)})
+    p = a_media_file(s, m, min_size=3 << 20)
+    user = s.users()[0]
+    inst = s.account()["recordings"][user["id"]][0]
+    key = {f["_size"]: f["_key"] for f in inst["recording_files"] if f.get("_size")}[
+        p.stat().st_size]
+    mark = s.mark()
+    with open(p, "rb") as f:
+        head = f.read(4096)
+        time.sleep(2.2)
+        f.seek(2 << 20)
+        tail = f.read(4096)
+    zoomfs = [e for e in s.log(mark) if e["route"] in (CDN, DOWNLOAD)]
+    assert any(e["route"] == CDN and e["status"] == 403 for e in zoomfs), zoomfs
+    assert len([e for e in zoomfs if e["route"] == DOWNLOAD]) >= 2, zoomfs
+    assert head == s.download(key, 0, 4095)
+    assert tail == s.download(key, 2 << 20, (2 << 20) + 4095)
