@@ -55,6 +55,12 @@ static void forget_in_kernel(const char *path)
         fuse_invalidate_path(ctx->fuse, path);
 }
 
+/* Every change starts here: refused at once on a read-only mount. */
+static int parse_for_change(const char *path, TreePath *tp)
+{
+    return cfg.read_only ? -EROFS : tree_parse(path, tp);
+}
+
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
 {
     /* O_TRUNC arrives with open, so "echo > m.json" is one open. */
@@ -214,10 +220,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 
 static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-    if (cfg.read_only)
-        return -EROFS;
     TreePath tp;
-    int rc = tree_parse(path, &tp);
+    int rc = parse_for_change(path, &tp);
     if (rc)
         return rc;
     /* An object that exists (vim writing m.json again after moving it
@@ -369,10 +373,8 @@ static int fs_unlink(const char *path)
 
 static int fs_rmdir(const char *path)
 {
-    if (cfg.read_only)
-        return -EROFS;
     TreePath tp;
-    int rc = tree_parse(path, &tp);
+    int rc = parse_for_change(path, &tp);
     if (rc)
         return rc;
     if (tp.kind == NODE_INSTANCE)
@@ -383,10 +385,8 @@ static int fs_rmdir(const char *path)
 static int fs_mkdir(const char *path, mode_t mode)
 {
     (void)mode;
-    if (cfg.read_only)
-        return -EROFS;
     TreePath tp;
-    int rc = tree_parse(path, &tp);
+    int rc = parse_for_change(path, &tp);
     if (rc)
         return rc;
     if (tp.kind != NODE_USER)
@@ -456,10 +456,8 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 
 static int fs_symlink(const char *target, const char *path)
 {
-    if (cfg.read_only)
-        return -EROFS;
     TreePath tp;
-    int rc = tree_parse(path, &tp);
+    int rc = parse_for_change(path, &tp);
     if (rc)
         return rc;
     if (tp.kind != NODE_OTHER || !scratch_allowed(tp.parent))
