@@ -122,7 +122,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
     filler(buf, ".", NULL, 0, 0);
     filler(buf, "..", NULL, 0, 0);
     DirFill d = {buf, filler};
-    rc = node_readdir(path, &tp, add_entry, &d);
+    rc = node_readdir(&tp, add_entry, &d);
     if (rc == 0 && scratch_allowed(tp.kind)) {
         scratch_list(path, add_entry, &d);
         edit_list_pending(path, add_entry, &d);

@@ -569,7 +569,7 @@ static int add_json_ids(JsonVal *list, NodeAdd add, void *ctx)
     return 0;
 }
 
-int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
+int node_readdir(const TreePath *tp, NodeAdd add, void *ctx)
 {
     char key[TREE_NAME_MAX];
     int rc = 0;
@@ -629,7 +629,7 @@ int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
     case NODE_RECORDINGS:
     case NODE_MONTH:
     case NODE_INSTANCE:
-        return recordings_readdir(path, tp, add, ctx);
+        return recordings_readdir(tp, add, ctx);
     default:
         return -ENOTDIR;
     }

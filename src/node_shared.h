@@ -34,7 +34,7 @@ void node_fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm);
 
 /* recordings.c: the recordings/ part of the tree. */
 int recordings_getattr(const TreePath *tp, struct stat *st);
-int recordings_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx);
+int recordings_readdir(const TreePath *tp, NodeAdd add, void *ctx);
 int recordings_json(const char *path, const TreePath *tp, JsonFile **out);
 
 #endif

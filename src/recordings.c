@@ -396,7 +396,7 @@ int recordings_getattr(const TreePath *tp, struct stat *st)
     }
 }
 
-int recordings_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx)
+int recordings_readdir(const TreePath *tp, NodeAdd add, void *ctx)
 {
     char key[TREE_NAME_MAX];
     int64_t created = -1;
@@ -431,10 +431,10 @@ int recordings_readdir(const char *path, const TreePath *tp, NodeAdd add, void *
         rc = find_instance(tp, &month, &instance);
         if (rc)
             return rc;
-        char *rj = xasprintf("%s/recording.json", path);
+        char rj[4 * TREE_NAME_MAX];
+        instance_path(tp, "recording.json", rj, sizeof(rj));
         if (!node_is_hidden(rj))
             add(ctx, "recording.json", false);
-        free(rj);
         size_t n = 0;
         NamedItem *files = naming_files(instance, &n);
         for (size_t i = 0; i < n; i++) {

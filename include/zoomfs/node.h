@@ -29,7 +29,7 @@ int node_getattr(const char *path, const TreePath *tp, struct stat *st);
 /* Lists a folder: add() is called for each child with its name (no "." or
  * ".."). Returns 0 or -errno. */
 typedef int (*NodeAdd)(void *ctx, const char *name, bool is_dir);
-int node_readdir(const char *path, const TreePath *tp, NodeAdd add, void *ctx);
+int node_readdir(const TreePath *tp, NodeAdd add, void *ctx);
 
 /* The content of a JSON node (user.json, settings.json, meetings, webinars,
  * recording.json); *out holds a reference the caller drops with
