@@ -61,10 +61,12 @@ int api_call(const char *route, const char *method, const char *path, json_t *bo
     bool renewed = false;
     int64_t deadline = now_ms() + (int64_t)cfg.retry_budget * 1000;
     int rc = -EIO;
-    char bearer[4096] = "";
+    char *bearer = NULL;
 
     for (int attempt = 0;; attempt++) {
-        rc = auth_header(bearer, sizeof(bearer));
+        auth_free(bearer);
+        bearer = NULL;
+        rc = auth_header(&bearer);
         if (rc)
             break;
         HttpRequest req;
@@ -174,7 +176,7 @@ int api_call(const char *route, const char *method, const char *path, json_t *bo
         http_response_free(&resp);
         break;
     }
-    explicit_bzero(bearer, sizeof(bearer));
+    auth_free(bearer);
     free(payload);
     free(url);
     return rc;

@@ -165,13 +165,22 @@ static bool is_static(void)
     return expires_at == INT64_MAX;
 }
 
-int auth_header(char *out, size_t outlen)
+void auth_free(char *header)
 {
+    if (header) {
+        explicit_bzero(header, strlen(header));
+        free(header);
+    }
+}
+
+int auth_header(char **out)
+{
+    *out = NULL;
     lock(&auth_lock);
     for (;;) {
         bool fresh = token && (is_static() || now_ms() < expires_at - RENEW_MARGIN_MS);
         if (fresh) {
-            snprintf(out, outlen, "%s", token);
+            *out = xstrdup(token);
             unlock(&auth_lock);
             return 0;
         }
@@ -194,7 +203,9 @@ int auth_header(char *out, size_t outlen)
     renewing = false;
     pthread_cond_broadcast(&auth_cond);
     if (rc == 0 && token)
-        snprintf(out, outlen, "%s", token);
+        *out = xstrdup(token);
+    else if (rc == 0)
+        rc = -EACCES;
     unlock(&auth_lock);
     return rc;
 }

@@ -155,6 +155,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
     return len;
 }
 
+/* "Name: value" as one header line of whatever length; none for a NULL value. */
+static struct curl_slist *append_header(struct curl_slist *list, const char *name,
+                                        const char *value)
+{
+    if (!value)
+        return list;
+    char *line = xasprintf("%s: %s", name, value);
+    struct curl_slist *out = curl_slist_append(list, line);
+    explicit_bzero(line, strlen(line)); /* it may hold the token */
+    free(line);
+    if (!out)
+        abort();
+    return out;
+}
+
 static CURL *thread_easy(void)
 {
     CURL *e = pthread_getspecific(easy_key);
@@ -203,7 +218,6 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     CURL *e = thread_easy();
     Transfer t = {.req = req, .resp = resp, .easy = e};
     struct curl_slist *headers = NULL;
-    char line[512];
 
     curl_easy_setopt(e, CURLOPT_SHARE, share);
     curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -238,28 +252,32 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (strcmp(req->method, "GET") != 0) {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(req->body ? req->body_len : 0));
+        /* A body only where there is one: Zoom's DELETEs take none, so they
+         * carry no Content-Type and no Content-Length. A POST always sends
+         * its (possibly empty) body. */
+        if (req->body || strcmp(req->method, "POST") == 0) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                             (curl_off_t)(req->body ? req->body_len : 0));
+        }
     }
-    if (req->authorization) {
-        snprintf(line, sizeof(line), "Authorization: %s", req->authorization);
-        headers = curl_slist_append(headers, line);
-    }
-    if (req->body && req->content_type) {
-        snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
-        headers = curl_slist_append(headers, line);
-    }
+    /* Header lines are as long as their values: a token is a JWT of 600 to
+     * 2,000+ characters, and nothing from outside is cut. */
+    headers = append_header(headers, "Authorization", req->authorization);
+    if (req->body)
+        headers = append_header(headers, "Content-Type", req->content_type);
     headers = curl_slist_append(headers, "Accept: application/json");
     /* No "Expect: 100-continue" round trip for small JSON bodies. */
     headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    char range[48]; /* two int64 values: at most 41 bytes */
     if (req->range_start >= 0) {
         if (req->range_end >= 0)
-            snprintf(line, sizeof(line), "%" PRId64 "-%" PRId64, req->range_start, req->range_end);
+            snprintf(range, sizeof(range), "%" PRId64 "-%" PRId64, req->range_start,
+                     req->range_end);
         else
-            snprintf(line, sizeof(line), "%" PRId64 "-", req->range_start);
-        curl_easy_setopt(e, CURLOPT_RANGE, line);
+            snprintf(range, sizeof(range), "%" PRId64 "-", req->range_start);
+        curl_easy_setopt(e, CURLOPT_RANGE, range);
     }
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
@@ -271,8 +289,7 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     resp->request_sent = sent > 0;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && resp->sink_stopped)) {
         resp->neterr = classify(rc);
-        snprintf(resp->error, sizeof(resp->error), "%s",
-                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        resp->error = xstrdup(errbuf[0] ? errbuf : curl_easy_strerror(rc));
         /* resp->status may still hold the status line of a response whose
          * body was cut: callers look at neterr first. */
     }
@@ -287,6 +304,7 @@ void http_response_free(HttpResponse *r)
     free(r->retry_after);
     free(r->ratelimit_type);
     free(r->content_range);
+    free(r->error);
     memset(r, 0, sizeof(*r));
 }
 

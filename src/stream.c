@@ -84,8 +84,8 @@ static CdnUrl *resolve_now(const char *download_url, int *err)
     bool renewed = false;
     int64_t deadline = now_ms() + (int64_t)cfg.retry_budget * 1000;
     for (int attempt = 0; attempt < cfg.retry_max && now_ms() < deadline; attempt++) {
-        char bearer[4096];
-        int rc = auth_header(bearer, sizeof(bearer));
+        char *bearer = NULL;
+        int rc = auth_header(&bearer);
         if (rc) {
             *err = -rc;
             return NULL;
@@ -118,7 +118,7 @@ static CdnUrl *resolve_now(const char *download_url, int *err)
              * page (status 200): renew once. */
             renewed = true;
             auth_reject(bearer);
-            explicit_bzero(bearer, sizeof(bearer));
+            auth_free(bearer);
             http_response_free(&resp);
             continue;
         } else if (!resp.neterr && (resp.status == 401 || is_html(&resp))) {
@@ -135,7 +135,7 @@ static CdnUrl *resolve_now(const char *download_url, int *err)
             log_info("download %s: %s; retrying in %lld ms", safe,
                      resp.neterr ? resp.error : "server busy", (long long)wait);
             stats_add(m.action == ERRACT_RATE_WAIT ? STAT_RATE_WAITS : STAT_RETRIES, 1);
-            explicit_bzero(bearer, sizeof(bearer));
+            auth_free(bearer);
             http_response_free(&resp);
             if (now_ms() + wait >= deadline)
                 break;
@@ -146,7 +146,7 @@ static CdnUrl *resolve_now(const char *download_url, int *err)
                         errmap_errno_name(m.err ? m.err : EIO));
             *err = m.err ? m.err : EIO;
         }
-        explicit_bzero(bearer, sizeof(bearer));
+        auth_free(bearer);
         http_response_free(&resp);
         if (!out)
             return NULL;
@@ -260,8 +260,8 @@ static ssize_t fetch_parts(const char *download_url, int64_t a, size_t len, int6
         CdnUrl *cdn = resolve(download_url, &err);
         if (!cdn)
             return -err;
-        char bearer[4096] = "";
-        if (cdn->needs_auth && auth_header(bearer, sizeof(bearer)) != 0) {
+        char *bearer = NULL;
+        if (cdn->needs_auth && auth_header(&bearer) != 0) {
             cacheval_unref(&cdn->base);
             return -EACCES;
         }
@@ -275,7 +275,7 @@ static ssize_t fetch_parts(const char *download_url, int64_t a, size_t len, int6
         req.sink_ctx = &sink;
         HttpResponse resp;
         http_send(&req, &resp);
-        explicit_bzero(bearer, sizeof(bearer));
+        auth_free(bearer);
         stats_add(STAT_RANGE_REQUESTS, 1);
         stats_request("GET cdn", resp.neterr ? 0 : resp.status);
 
@@ -299,7 +299,7 @@ static ssize_t fetch_parts(const char *download_url, int64_t a, size_t len, int6
                                       resp.status == 404 || resp.status == 410 || is_html(&resp));
         long status = resp.status;
         char neterr[256];
-        snprintf(neterr, sizeof(neterr), "%s", resp.error);
+        snprintf(neterr, sizeof(neterr), "%s", resp.error ? resp.error : "");
         bool cut = resp.neterr != NETERR_NONE;
         char *retry_after = resp.retry_after ? xstrdup(resp.retry_after) : NULL;
         http_response_free(&resp);

@@ -12,8 +12,10 @@
 int auth_init(char *err, size_t errlen);
 void auth_cleanup(void);
 
-/* Copies a valid "Bearer …" header value into out. Returns 0 or -errno. */
-int auth_header(char *out, size_t outlen);
+/* A valid "Bearer …" header value, malloc'd (free it with auth_free, which
+ * wipes it), whatever the token's length. Returns 0 or -errno. */
+int auth_header(char **out);
+void auth_free(char *header);
 
 /* The token in header `used` was refused (401/124): forget it, so the next
  * auth_header() renews, unless another thread already did. Returns 0 when a

@@ -44,7 +44,7 @@ typedef struct {
     char *ratelimit_type;
     char *content_range;
     int64_t content_length; /* -1 when unknown */
-    char error[256];        /* curl's message on transport failure */
+    char *error;            /* curl's message on transport failure, else NULL */
 } HttpResponse;
 
 int http_init(const char *cafile, int connect_timeout, int io_timeout);

@@ -1232,8 +1232,15 @@ def test_rsync_remove_source_files_takes_recording_json_too(make_sim, make_mount
 
 
 def test_no_delete_but_the_explicit_ones(sim):
-    stray = [e for e in sim.log(0) if e["method"] == "DELETE" and e["seq"] not in _checked_deletes]
+    deletes = [e for e in sim.log(0) if e["method"] == "DELETE"]
+    stray = [e for e in deletes if e["seq"] not in _checked_deletes]
     assert stray == [], "DELETEs nobody asked for:\n%s" % show(stray)
+    # None of Zoom's DELETE operations has a body: no Content-Type, no
+    # Content-Length, no bytes.
+    assert deletes, "the module sent no DELETE at all"
+    with_body = [e for e in deletes if e.get("content_type") or e.get("content_length")
+                 or e.get("body") is not None]
+    assert with_body == [], "DELETEs with a body:\n%s" % show(with_body)
 
 
 def test_symlink_is_a_scratch_file(sim, mnt):

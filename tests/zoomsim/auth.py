@@ -4,6 +4,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -13,17 +14,53 @@ INVALID = "Invalid access token."
 EXPIRED = "Access token is expired."
 
 
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 class TokenStore:
-    """Opaque random tokens with an expiry; optionally at most N live at once."""
+    """Access tokens shaped like Zoom's Server-to-Server ones (HS512 JWTs whose
+    claims vary in size, so lengths run from about 600 to 2,000 characters),
+    with an expiry; optionally at most N live at once. Clients must treat them
+    as opaque: the server only looks them up."""
+
+    MIN_LEN, MAX_LEN = 600, 2000
 
     def __init__(self, config):
         self._config = config
         self._lock = threading.Lock()
         self._expiry = OrderedDict()  # token -> epoch seconds, oldest first
+        self._key = secrets.token_bytes(64)
+        self._issued = 0
+
+    def _mint(self, lifetime):
+        now = int(time.time())
+        header = {"alg": "HS512", "v": "2.0", "kid": secrets.token_hex(16)}
+        claims = {
+            "aud": "https://oauth.zoom.us", "uid": secrets.token_urlsafe(16),
+            "ver": 10, "auid": secrets.token_hex(32), "nbf": now,
+            "code": secrets.token_urlsafe(24), "iss": "zm:cid:" + self._config.client_id,
+            "gno": 0, "exp": now + lifetime, "type": 3, "iat": now,
+            "aid": self._config.account_id, "jti": secrets.token_hex(16),
+        }
+        # Tokens grow as Zoom adds claims: spread lengths over the whole range,
+        # the longest every few tokens, so that headroom is always tested.
+        self._issued += 1
+        target = self.MAX_LEN if self._issued % 4 == 0 else \
+            self.MIN_LEN + secrets.randbelow(self.MAX_LEN - self.MIN_LEN)
+        signing = lambda: _b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + \
+            _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        base = signing()
+        # Each 3 bytes of claim text add 4 characters; 86 are the signature and dot.
+        pad = max(0, (target - len(base) - 87) * 3 // 4 - len(',"zm_skm":""'))
+        claims["zm_skm"] = secrets.token_urlsafe(pad)[:pad]
+        body = signing()
+        sig = hmac.new(self._key, body.encode(), hashlib.sha512).digest()
+        return body + "." + _b64url(sig)
 
     def issue(self):
         lifetime = self._config.token_lifetime
-        token = secrets.token_urlsafe(48)
+        token = self._mint(lifetime)
         with self._lock:
             now = time.time()
             self._expiry[token] = now + lifetime

@@ -83,6 +83,8 @@ class Handler(BaseHTTPRequestHandler):
                 "time": started, "method": self.command, "route": name, "path": req.raw_path,
                 "query": _logged_query(req.query), "status": response.status,
                 "body": req.logged_body(), "range": self.headers.get("Range"),
+                "content_type": self.headers.get("Content-Type"),
+                "content_length": self.headers.get("Content-Length"),
                 "bytes": planned,
             })
             sent = self._send(response, fault)

@@ -207,6 +207,21 @@ def test_token_from_form_body_and_from_query(sim):
         assert sim.request("GET", "/v2/users/me", token=token["access_token"]).status == 200
 
 
+def test_tokens_are_zoom_shaped_jwts_of_600_to_2000_characters(sim):
+    lengths = []
+    for _ in range(8):
+        token = sim.request("POST", "/oauth/token", TOKEN_FORM, FORM).json()["access_token"]
+        header, payload, signature = token.split(".")
+        pad = lambda s: s + "=" * (-len(s) % 4)
+        assert json.loads(base64.urlsafe_b64decode(pad(header)))["alg"] == "HS512"
+        claims = json.loads(base64.urlsafe_b64decode(pad(payload)))
+        assert claims["aid"] == "demo-account" and claims["exp"] > claims["iat"]
+        assert len(base64.urlsafe_b64decode(pad(signature))) == 64  # HS512
+        lengths.append(len(token))
+    assert all(600 <= n <= 2000 for n in lengths), lengths
+    assert max(lengths) > 1900, lengths  # the longest ones come every few tokens
+
+
 @pytest.mark.parametrize("body, headers, expected", [
     ('{"grant_type": "account_credentials", "account_id": "demo-account"}',
      {**BASIC, "Content-Type": "application/json"},
