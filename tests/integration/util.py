@@ -192,6 +192,7 @@ class Sim:
         ), info
         assert info["pid"] == proc.pid, (info, proc.pid)
         sim = cls(proc, info["url"], workdir, log_path, secret, args)
+        sim.started_by = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
         sim.cafile = info.get("cafile")
         sim._openers = _openers(sim.cafile)
         for flag, attr in (("--account-id", "account_id"), ("--client-id", "client_id")):
@@ -205,6 +206,22 @@ class Sim:
         return sim
 
     def stop(self):
+        dump_dir = os.environ.get("ZOOMFS_REQLOG_DIR")
+        if dump_dir and self.proc.poll() is None:
+            # For refactors that must not change what is sent: the request log
+            # of every emulator, compared later with tests/tools/reqlog.py.
+            try:
+                entries = self.log(0)
+            except Exception:  # a test that broke the emulator: nothing to keep
+                entries = None
+            if entries is not None:
+                name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.started_by or self.workdir.name)
+                path = Path(dump_dir) / (name + ".json")
+                n = 1
+                while path.exists():
+                    n += 1
+                    path = Path(dump_dir) / ("%s.%d.json" % (name, n))
+                path.write_text(json.dumps(entries))
         _stop_proc(self.proc)
 
     # -- raw HTTP --------------------------------------------------------
