@@ -1,9 +1,10 @@
-/* auth: token fetch, proactive renewal, single flight, api_url. */
+/* auth: token fetch, renewal ahead of expiry, single flight, api_url. */
 #include "zoomfs/auth.h"
 
-#include "zoomfs/config.h"
+#include "zoomfs/errmap.h"
 #include "zoomfs/http.h"
 #include "zoomfs/log.h"
+#include "zoomfs/request.h"
 #include "zoomfs/stats.h"
 #include "zoomfs/urlenc.h"
 #include "zoomfs/util.h"
@@ -16,16 +17,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Renew when this little lifetime is left, as Zoom's own SDK does. */
 #define RENEW_MARGIN_MS 60000
 #define TOKEN_ATTEMPTS  4
 
+static AuthConfig conf;
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t auth_cond = PTHREAD_COND_INITIALIZER;
-static char *token;        /* "Bearer …" */
-static int64_t expires_at; /* now_ms() clock */
+static char *token;      /* "Bearer …" */
+static int64_t renew_at; /* now_ms() clock: renew from then on */
 static bool renewing;
+static bool is_static;
 static char *api_base;
+
+int64_t auth_renew_margin_ms(int64_t lifetime_ms)
+{
+    /* A token that lives a minute or less would otherwise be renewed before
+     * every request. */
+    (void)lifetime_ms;
+    return RENEW_MARGIN_MS;
+}
 
 static void set_api_base(const char *url)
 {
@@ -46,7 +56,7 @@ char *auth_api_url(const char *path)
 
 static char *basic_credentials(void)
 {
-    char *plain = xasprintf("%s:%s", cfg.client_id, cfg.client_secret);
+    char *plain = xasprintf("%s:%s", conf.client_id, conf.client_secret);
     size_t n = strlen(plain);
     char *out = xmalloc(4 * ((n + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)out, (unsigned char *)plain, (int)n);
@@ -58,61 +68,41 @@ static char *basic_credentials(void)
     return header;
 }
 
-/* One token request. Returns 0, -EAGAIN for a transient failure worth
- * another try, or another -errno with the reason in err. */
-static int fetch_token_once(char *err, size_t errlen)
+static ErrMapping judge_token(Call *c, const HttpResponse *resp)
 {
-    char *url = xasprintf("%s/oauth/token", cfg.oauth_url);
-    char *account = urlenc_component(cfg.account_id);
-    char *form = xasprintf("grant_type=account_credentials&account_id=%s", account);
-    char *basic = basic_credentials();
-    HttpRequest req;
-    http_request_init(&req, "POST", url);
-    req.body = form;
-    req.body_len = strlen(form);
-    req.content_type = "application/x-www-form-urlencoded";
-    req.authorization = basic;
-    req.total_timeout = 60;
-    HttpResponse resp;
-    http_send(&req, &resp);
-    explicit_bzero(basic, strlen(basic));
-    free(basic);
-    free(form);
-    free(account);
-    stats_request("POST /oauth/token", resp.neterr ? 0 : resp.status);
+    ErrMapping m = errmap_token(resp->status);
+    if (m.action != ERRACT_FAIL)
+        return m;
+    /* Zoom's token errors say {"reason": …, "error": …}. */
+    json_t *doc = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+    const char *reason = json_string_value(json_object_get(doc, "reason"));
+    const char *code = json_string_value(json_object_get(doc, "error"));
+    free(c->reason);
+    c->reason = xasprintf("authentication failed (HTTP %ld): %s%s%s%s", resp->status,
+                          reason ? reason : "no reason given", code ? " (" : "", code ? code : "",
+                          code ? ")" : "");
+    json_decref(doc);
+    return m;
+}
 
-    int rc = 0;
-    json_t *doc = NULL;
-    if (resp.neterr) {
-        snprintf(err, errlen, "token request to %s failed: %s", url, resp.error);
-        rc = resp.neterr == NETERR_TLS ? -EACCES : -EAGAIN;
-        goto out;
-    }
-    doc = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-    if (resp.status != 200) {
-        const char *reason = json_string_value(json_object_get(doc, "reason"));
-        const char *code = json_string_value(json_object_get(doc, "error"));
-        snprintf(err, errlen, "authentication failed (HTTP %ld): %s%s%s%s", resp.status,
-                 reason ? reason : "no reason given", code ? " (" : "", code ? code : "",
-                 code ? ")" : "");
-        rc = resp.status >= 500 || resp.status == 429 ? -EAGAIN : -EACCES;
-        goto out;
-    }
+/* Takes a successful token response. Returns 0 or -EIO with *err set. */
+static int take_token(const HttpResponse *resp, const char *url, char **err)
+{
+    json_t *doc = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
     const char *access = json_string_value(json_object_get(doc, "access_token"));
     json_t *expires = json_object_get(doc, "expires_in");
-    if (!access || !*access || !json_is_integer(expires)) {
-        snprintf(err, errlen, "token response from %s lacks access_token or expires_in", url);
-        rc = -EIO;
-        goto out;
+    if (!access || !*access || !json_is_integer(expires) || json_integer_value(expires) <= 0) {
+        *err = xasprintf("token response from %s lacks access_token or expires_in", url);
+        json_decref(doc);
+        return -EIO;
     }
     const char *region = json_string_value(json_object_get(doc, "api_url"));
+    int64_t lifetime = json_integer_value(expires) * 1000;
     lock(&auth_lock);
-    if (token)
-        explicit_bzero(token, strlen(token));
-    free(token);
+    auth_free(token);
     token = xasprintf("Bearer %s", access);
-    expires_at = now_ms() + json_integer_value(expires) * 1000;
-    if (region && *region && !cfg.api_url_explicit) {
+    renew_at = now_ms() + lifetime - auth_renew_margin_ms(lifetime);
+    if (region && *region && !conf.api_url_explicit) {
         if (urlenc_scheme_allowed(region))
             set_api_base(region);
         else
@@ -120,49 +110,70 @@ static int fetch_token_once(char *err, size_t errlen)
     }
     unlock(&auth_lock);
     stats_add(STAT_TOKEN_RENEWALS, 1);
-    log_info("access token obtained, valid for %lld s", (long long)json_integer_value(expires));
-out:
+    log_info("access token obtained, valid for %lld s", (long long)(lifetime / 1000));
     json_decref(doc);
-    http_response_free(&resp);
+    return 0;
+}
+
+/* One token request, with the usual retries. Returns 0 or -errno with a
+ * malloc'd reason in *err. */
+static int fetch_token(char **err)
+{
+    char *url = xasprintf("%s/oauth/token", conf.oauth_url);
+    char *account = urlenc_component(conf.account_id);
+    char *form = xasprintf("grant_type=account_credentials&account_id=%s", account);
+    char *basic = basic_credentials();
+    Call c = {.route = "POST /oauth/token",
+              .what = "POST /oauth/token",
+              .idempotent = true, /* another token is harmless; Zoom acted on nothing */
+              .max_attempts = TOKEN_ATTEMPTS,
+              .quiet = true,
+              .judge = judge_token};
+    http_request_init(&c.req, "POST", url);
+    c.req.body = form;
+    c.req.body_len = strlen(form);
+    c.req.content_type = "application/x-www-form-urlencoded";
+    c.req.authorization = basic;
+    c.req.total_timeout = 60;
+    HttpResponse resp;
+    int rc = request_run(&c, &resp);
+    if (rc == 0) {
+        rc = take_token(&resp, url, err);
+        http_response_free(&resp);
+    } else if (c.reason && strncmp(c.reason, "authentication failed", 21) == 0) {
+        *err = c.reason; /* Zoom's own refusal says it all */
+    } else {
+        *err = xasprintf("token request to %s failed: %s", url, c.reason ? c.reason : "?");
+        free(c.reason);
+    }
+    auth_free(basic);
+    free(form);
+    free(account);
     free(url);
     return rc;
 }
 
-static int fetch_token(char *err, size_t errlen)
+int auth_init(const AuthConfig *cfg, char **err)
 {
-    int rc = -EAGAIN;
-    for (int attempt = 0; attempt < TOKEN_ATTEMPTS && rc == -EAGAIN; attempt++) {
-        if (attempt)
-            sleep_ms(500LL << attempt);
-        rc = fetch_token_once(err, errlen);
-    }
-    return rc == -EAGAIN ? -EIO : rc;
-}
-
-int auth_init(char *err, size_t errlen)
-{
-    set_api_base(cfg.api_url);
-    if (cfg.static_token && !(cfg.account_id && cfg.client_id && cfg.client_secret)) {
-        token = xasprintf("Bearer %s", cfg.static_token);
-        expires_at = INT64_MAX;
+    *err = NULL;
+    conf = *cfg;
+    set_api_base(conf.api_url);
+    bool s2s = conf.account_id && conf.client_id && conf.client_secret;
+    if (!s2s && conf.static_token) {
+        token = xasprintf("Bearer %s", conf.static_token);
+        renew_at = INT64_MAX;
+        is_static = true;
         return 0;
     }
-    return fetch_token(err, errlen);
+    return fetch_token(err);
 }
 
 void auth_cleanup(void)
 {
-    if (token)
-        explicit_bzero(token, strlen(token));
-    free(token);
+    auth_free(token);
     token = NULL;
     free(api_base);
     api_base = NULL;
-}
-
-static bool is_static(void)
-{
-    return expires_at == INT64_MAX;
 }
 
 void auth_free(char *header)
@@ -178,8 +189,7 @@ int auth_header(char **out)
     *out = NULL;
     lock(&auth_lock);
     for (;;) {
-        bool fresh = token && (is_static() || now_ms() < expires_at - RENEW_MARGIN_MS);
-        if (fresh) {
+        if (token && (is_static || now_ms() < renew_at)) {
             *out = xstrdup(token);
             unlock(&auth_lock);
             return 0;
@@ -188,23 +198,24 @@ int auth_header(char **out)
             break;
         pthread_cond_wait(&auth_cond, &auth_lock);
     }
-    if (is_static()) {
+    if (is_static) {
         unlock(&auth_lock);
         return -EACCES;
     }
     /* This thread renews; the others wait on auth_cond. */
     renewing = true;
     unlock(&auth_lock);
-    char err[512];
-    int rc = fetch_token(err, sizeof(err));
+    char *err = NULL;
+    int rc = fetch_token(&err);
     if (rc != 0)
         stats_error("%s", err);
+    free(err);
     lock(&auth_lock);
     renewing = false;
     pthread_cond_broadcast(&auth_cond);
-    if (rc == 0 && token)
-        *out = xstrdup(token);
-    else if (rc == 0)
+    if (rc == 0)
+        *out = token ? xstrdup(token) : NULL;
+    if (rc == 0 && !*out)
         rc = -EACCES;
     unlock(&auth_lock);
     return rc;
@@ -214,12 +225,10 @@ int auth_reject(const char *used)
 {
     lock(&auth_lock);
     int rc = 0;
-    if (is_static()) {
+    if (is_static)
         rc = -EACCES;
-    } else if (token && strcmp(token, used) == 0) {
-        /* Expire it; whoever asks next renews. */
-        expires_at = 0;
-    }
+    else if (token && used && strcmp(token, used) == 0)
+        renew_at = 0; /* whoever asks next renews */
     unlock(&auth_lock);
     return rc;
 }

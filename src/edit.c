@@ -1,9 +1,9 @@
 /* edit: write buffers of JSON files and the PATCH/POST they become. */
 #include "zoomfs/edit.h"
 
-#include "zoomfs/api.h"
 #include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
+#include "zoomfs/node.h"
 #include "zoomfs/stats.h"
 #include "zoomfs/util.h"
 
@@ -17,7 +17,7 @@ struct Edit {
     pthread_mutex_t lock;
     struct Edit *next_pending; /* in the list of files being created */
     char *path;
-    TreePath tp;
+    TreePath tp;      /* of the object; while it is being created: of its folder's child */
     json_t *original; /* as last read; NULL while the object does not exist */
     StrBuf buf;
     bool dirty;   /* changed since the last commit */
@@ -28,12 +28,28 @@ struct Edit {
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static Edit *pending;
 
-bool edit_is_new_resource_name(NodeKind parent, const char *name)
+static const Row *table;
+static size_t ntable;
+
+void edit_init(const Row *rows, size_t nrows)
 {
-    size_t n = strlen(name);
-    if (parent != NODE_MEETINGS && parent != NODE_WEBINARS)
-        return false;
-    return n > 5 && name[0] != '.' && strcmp(name + n - 5, ".json") == 0;
+    table = rows;
+    ntable = nrows;
+}
+
+const Row *edit_child_row(const Row *folder)
+{
+    for (size_t i = 0; i < ntable; i++)
+        if (table[i].parent == folder->kind && table[i].post && !(table[i].flags & ROW_DIR))
+            return &table[i];
+    return NULL;
+}
+
+bool edit_is_new_object(const TreePath *tp)
+{
+    size_t n = strlen(tp->name);
+    return tp->parent && (tp->parent->flags & ROW_NEW_JSON) && n > 5 && tp->name[0] != '.' &&
+           strcmp(tp->name + n - 5, ".json") == 0;
 }
 
 static Edit *edit_new(const char *path, const TreePath *tp)
@@ -46,9 +62,9 @@ static Edit *edit_new(const char *path, const TreePath *tp)
     return e;
 }
 
-Edit *edit_open(const char *path, const TreePath *tp, const JsonFile *current, bool truncate)
+Edit *edit_open(const Entry *entry, const JsonFile *current, bool truncate)
 {
-    Edit *e = edit_new(path, tp);
+    Edit *e = edit_new(entry->path, &entry->tp);
     e->original = json_incref(current->json);
     if (truncate)
         e->dirty = true;
@@ -57,12 +73,9 @@ Edit *edit_open(const char *path, const TreePath *tp, const JsonFile *current, b
     return e;
 }
 
-Edit *edit_create(const char *path, const TreePath *tp)
+Edit *edit_create(const Entry *entry)
 {
-    Edit *e = edit_new(path, tp);
-    /* Whatever the name, the folder says what it becomes. */
-    e->tp.kind = tp->parent == NODE_WEBINARS ? NODE_WEBINAR_JSON : NODE_MEETING_JSON;
-    e->tp.id[0] = '\0';
+    Edit *e = edit_new(entry->path, &entry->tp);
     e->pending = true;
     lock(&pending_lock);
     e->next_pending = pending;
@@ -158,84 +171,27 @@ int edit_truncate(Edit *e, off_t size)
     return 0;
 }
 
-/* Fields Zoom would refuse or ignore in a change are not sent. */
-static void drop_readonly(json_t *obj, const char *const *readonly)
+/* POST of a new file in its folder; *new_path gets the object's own path
+ * and *created Zoom's answer. */
+static int send_post(const char *path, const TreePath *tp, const json_t *edited, char **new_path,
+                     json_t **created)
 {
-    for (size_t i = 0; readonly && readonly[i]; i++)
-        json_object_del(obj, readonly[i]);
-}
-
-/* PATCH of the fields that differ; re-reads the object after success.
- * *fresh gets the object as Zoom now holds it. */
-static int send_patch(const char *path, const TreePath *tp, const json_t *original, json_t *edited,
-                      json_t **fresh)
-{
-    const Resource *r = node_resource(tp->kind);
-    json_t *changes = jsonfile_diff(original, edited, r->readonly);
-    if (json_object_size(changes) == 0) {
-        log_debug("%s: saved with no change; nothing sent", path);
-        json_decref(changes);
-        *fresh = json_incref((json_t *)original);
-        return 0;
-    }
-    char id[TREE_NAME_MAX], user[TREE_NAME_MAX];
-    int rc = node_resource_id(tp, id, sizeof(id), user, sizeof(user));
+    Entry folder = {.path = NULL, .tp = *tp};
+    char *slash = strrchr(path, '/');
+    char *dir = xstrndup(path, (size_t)(slash - path));
+    folder.path = dir;
+    folder.tp.row = tp->parent;
+    folder.tp.kind = tp->parent_kind;
+    const Row *child = edit_child_row(tp->parent);
+    char *id = NULL;
+    int rc = child ? node_post(&folder, child, edited, &id, created) : -EPERM;
     if (rc == 0) {
-        char *url = api_object_path(r->object_path, id);
-        rc = api_call(r->patch_route, "PATCH", url, changes, NULL);
-        free(url);
+        *new_path = xasprintf("%s/%s.json", dir, id);
+        log_info("%s: created %s", path, *new_path);
     }
-    json_decref(changes);
-    /* Success or refusal, the next read shows what Zoom holds. */
-    node_invalidate(tp);
-    if (rc) {
-        if (rc == -EINVAL)
-            log_error("%s: Zoom refused the change; see .zoomfs/errors", path);
-        return rc;
-    }
-    JsonFile *f;
-    if (node_json(path, tp, &f) == 0) {
-        *fresh = json_incref(f->json);
-        cacheval_unref(&f->base);
-    } else {
-        *fresh = json_incref(edited);
-    }
-    return 0;
-}
-
-/* POST of a new object. *new_id gets its id. */
-static int send_post(const char *path, const TreePath *tp, json_t *edited, json_t **created,
-                     char *new_id, size_t idlen)
-{
-    const Resource *r = node_resource(tp->kind);
-    char id[TREE_NAME_MAX], user[TREE_NAME_MAX];
-    int rc = node_resource_id(tp, id, sizeof(id), user, sizeof(user));
-    if (rc)
-        return rc;
-    json_t *body = json_deep_copy(edited);
-    drop_readonly(body, r->readonly);
-    char *url = api_object_path(r->create_path, user);
-    rc = api_call(r->create_route, "POST", url, body, created);
-    free(url);
-    json_decref(body);
-    TreePath folder = *tp;
-    folder.kind = tp->kind == NODE_WEBINAR_JSON ? NODE_WEBINARS : NODE_MEETINGS;
-    folder.id[0] = '\0';
-    node_invalidate(&folder);
-    if (rc)
-        return rc;
-    json_t *jid = json_object_get(*created, "id");
-    if (json_is_integer(jid))
-        snprintf(new_id, idlen, "%lld", (long long)json_integer_value(jid));
-    else if (json_is_string(jid))
-        snprintf(new_id, idlen, "%s", json_string_value(jid));
-    else {
-        stats_error("%s: created, but Zoom's answer has no id", path);
-        return -EIO;
-    }
-    log_info("%s: created %s %s", path, tp->kind == NODE_WEBINAR_JSON ? "webinar" : "meeting",
-             new_id);
-    return 0;
+    free(id);
+    free(dir);
+    return rc;
 }
 
 static json_t *parse_or_report(const char *path, const char *data, size_t len, int *rc)
@@ -273,17 +229,16 @@ int edit_commit(Edit *e, bool *moved)
         goto out;
     json_t *fresh = NULL;
     if (e->original) {
-        rc = send_patch(e->path, &e->tp, e->original, edited, &fresh);
+        Entry entry = {.path = e->path, .tp = e->tp};
+        rc = node_patch(&entry, e->original, edited, &fresh);
     } else {
-        char new_id[64];
-        rc = send_post(e->path, &e->tp, edited, &fresh, new_id, sizeof(new_id));
+        char *renamed = NULL;
+        rc = send_post(e->path, &e->tp, edited, &renamed, &fresh);
         if (rc == 0) {
             /* From now on this handle edits the object it created. */
-            snprintf(e->tp.id, sizeof(e->tp.id), "%s", new_id);
-            char *slash = strrchr(e->path, '/');
-            char *renamed = xasprintf("%.*s/%s.json", (int)(slash - e->path), e->path, new_id);
             free(e->path);
             e->path = renamed;
+            tree_parse(table, ntable, e->path, &e->tp);
             *moved = true;
         }
     }
@@ -300,23 +255,26 @@ out:
     return rc;
 }
 
-int edit_save(const char *path, const TreePath *tp, const char *data, size_t len)
+int edit_save(const Entry *e, const char *data, size_t len)
 {
     int rc = 0;
-    json_t *edited = parse_or_report(path, data, len, &rc);
+    json_t *edited = parse_or_report(e->path, data, len, &rc);
     if (!edited)
         return rc;
-    json_t *result = NULL;
     JsonFile *current;
-    rc = node_json(path, tp, &current);
+    rc = e->tp.row && e->tp.row->ops->json ? e->tp.row->ops->json(e, &current) : -ENOENT;
     if (rc == 0) {
-        rc = send_patch(path, tp, current->json, edited, &result);
+        json_t *result = NULL;
+        rc = node_patch(e, current->json, edited, &result);
+        json_decref(result);
         cacheval_unref(&current->base);
-    } else if (rc == -ENOENT && node_resource(tp->kind) && node_resource(tp->kind)->create_path) {
-        char new_id[64];
-        rc = send_post(path, tp, edited, &result, new_id, sizeof(new_id));
+    } else if (rc == -ENOENT && e->tp.parent && (e->tp.parent->flags & ROW_NEW_JSON)) {
+        char *created_path = NULL;
+        json_t *created = NULL;
+        rc = send_post(e->path, &e->tp, edited, &created_path, &created);
+        free(created_path);
+        json_decref(created);
     }
-    json_decref(result);
     json_decref(edited);
     return rc;
 }

@@ -83,6 +83,37 @@ ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type, c
     }
 }
 
+ErrMapping errmap_token(long status)
+{
+    if (status >= 200 && status < 300)
+        return act(ERRACT_OK, 0);
+    if (status >= 500 || status == 429)
+        return act(ERRACT_RETRY, EIO);
+    return fail(EACCES);
+}
+
+ErrMapping errmap_download_url(long status, bool html, bool has_location)
+{
+    if (status >= 300 && status < 400 && has_location)
+        return act(ERRACT_OK, 0);
+    if (status == 401 || (html && status < 300))
+        return act(ERRACT_REFRESH_TOKEN, EACCES);
+    if (status >= 200 && status < 300)
+        return act(ERRACT_OK, 0);
+    return errmap_http(status, 0, NULL, NULL);
+}
+
+ErrMapping errmap_cdn(long status, bool html, bool is_range)
+{
+    if (html || status == 401 || status == 403 || status == 404 || status == 410)
+        return act(ERRACT_RESOLVE, EACCES);
+    if (status >= 200 && status < 300)
+        return is_range ? act(ERRACT_OK, 0) : fail(EIO);
+    if (status == 429 || status >= 500)
+        return act(ERRACT_RETRY, EIO);
+    return fail(EIO);
+}
+
 ErrMapping errmap_net(NetError e)
 {
     switch (e) {

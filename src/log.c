@@ -4,10 +4,13 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+
+#include "zoomfs/util.h"
 
 int log_level = LOG_LVL_INFO;
 static int use_syslog;
@@ -35,11 +38,15 @@ int log_level_parse(const char *name)
 
 void log_write(int level, const char *file, int line, const char *fmt, ...)
 {
-    char msg[2048];
+    /* As long as it is: a message from Zoom is never cut. */
+    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     va_end(ap);
+    if (!msg)
+        return;
     if (level < 0)
         level = 0;
     if (level > LOG_LVL_DEBUG)
@@ -47,6 +54,7 @@ void log_write(int level, const char *file, int line, const char *fmt, ...)
     if (use_syslog) {
         static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
         syslog(prio[level], "%s", msg);
+        free(msg);
         return;
     }
     const char *base = strrchr(file, '/');
@@ -63,12 +71,23 @@ void log_write(int level, const char *file, int line, const char *fmt, ...)
     fputc('\n', stderr);
     fflush(stderr);
     pthread_mutex_unlock(&log_lock);
+    free(msg);
 }
 
 /* Query parameters whose values are credentials or signatures. */
-static const char *const secret_params[] = {
-    "access_token", "token",         "signature",      "sig", "policy", "key_pair_id",
-    "Signature",    "client_secret", "download_token", "zak", NULL};
+static const char *const secret_params[] = {"access_token",
+                                            "token",
+                                            "signature",
+                                            "sig",
+                                            "policy",
+                                            "key_pair_id",
+                                            "Signature",
+                                            "client_secret",
+                                            "download_token",
+                                            "zak",
+                                            "download_access_token",
+                                            "pwd",
+                                            NULL};
 
 static int is_secret_param(const char *name, size_t len)
 {
@@ -78,32 +97,26 @@ static int is_secret_param(const char *name, size_t len)
     return 0;
 }
 
-void log_scrub_url(const char *url, char *out, size_t outlen)
+char *log_scrub_url(const char *url)
 {
-    if (!outlen)
-        return;
-    size_t o = 0;
+    StrBuf out;
+    strbuf_init(&out);
     const char *q = strchr(url, '?');
     size_t head = q ? (size_t)(q - url) + 1 : strlen(url);
-    for (size_t i = 0; i < head && o + 1 < outlen; i++)
-        out[o++] = url[i];
-    if (q) {
-        const char *p = q + 1;
-        while (*p && o + 1 < outlen) {
-            const char *amp = strchr(p, '&');
-            const char *end = amp ? amp : p + strlen(p);
-            const char *eq = memchr(p, '=', (size_t)(end - p));
-            int secret = eq && is_secret_param(p, (size_t)(eq - p));
-            const char *copy_end = secret ? eq + 1 : end;
-            for (const char *c = p; c < copy_end && o + 1 < outlen; c++)
-                out[o++] = *c;
-            if (secret)
-                for (const char *c = "***"; *c && o + 1 < outlen; c++)
-                    out[o++] = *c;
-            if (amp && o + 1 < outlen)
-                out[o++] = '&';
-            p = amp ? amp + 1 : end;
+    strbuf_append(&out, url, head);
+    for (const char *p = q ? q + 1 : ""; *p;) {
+        const char *amp = strchr(p, '&');
+        const char *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (eq && is_secret_param(p, (size_t)(eq - p))) {
+            strbuf_append(&out, p, (size_t)(eq + 1 - p));
+            strbuf_append(&out, "***", 3);
+        } else {
+            strbuf_append(&out, p, (size_t)(end - p));
         }
+        if (amp)
+            strbuf_append(&out, "&", 1);
+        p = amp ? amp + 1 : end;
     }
-    out[o] = '\0';
+    return strbuf_take(&out, NULL);
 }

@@ -1,12 +1,20 @@
 /* main: parse options, load credentials, get a first token, start FUSE. */
+#include "zoomfs/api.h"
 #include "zoomfs/auth.h"
+#include "zoomfs/cdn.h"
 #include "zoomfs/config.h"
+#include "zoomfs/edit.h"
 #include "zoomfs/fs.h"
 #include "zoomfs/http.h"
 #include "zoomfs/ledger.h"
 #include "zoomfs/log.h"
 #include "zoomfs/node.h"
+#include "zoomfs/op.h"
+#include "zoomfs/recordings.h"
+#include "zoomfs/request.h"
+#include "zoomfs/rows.h"
 #include "zoomfs/scratch.h"
+#include "zoomfs/store.h"
 #include "zoomfs/stream.h"
 #include "zoomfs/util.h"
 
@@ -21,7 +29,7 @@ static struct {
     char *api_url, *oauth_url, *cafile, *config, *since, *loglevel, *ledger;
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
-    int uid, gid, umask, readahead, io_timeout, connect_timeout;
+    int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout;
     int show_help, show_version, foreground;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -32,7 +40,8 @@ static struct {
          .umask = -1,
          .readahead = -1,
          .io_timeout = -1,
-         .connect_timeout = -1};
+         .connect_timeout = -1,
+         .op_timeout = -1};
 
 #define OPT(t, p)                                                                                  \
     {                                                                                              \
@@ -57,6 +66,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("readahead=%d", readahead),
     OPT("io_timeout=%d", io_timeout),
     OPT("connect_timeout=%d", connect_timeout),
+    OPT("op_timeout=%d", op_timeout),
     FUSE_OPT_KEY("ro", KEY_RO),
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -100,6 +110,8 @@ static void usage(const char *prog)
            "    -o io_timeout=SECONDS   a request with no progress for this long fails\n"
            "                            (default 30)\n"
            "    -o connect_timeout=SECONDS  (default 10)\n"
+           "    -o op_timeout=SECONDS   the longest any one operation (a read, a listing,\n"
+           "                            a save) may take, retries included (default 120)\n"
            "    -o recording_delete=trash|delete  what rm does to recordings (default trash)\n"
            "    -o loglevel=LEVEL       error, warn, info (default) or debug\n"
            "    -o ledger=PATH|none     mtime ledger (default ~/.cache/zoomfs/mtimes)\n"
@@ -179,6 +191,8 @@ static int apply_options(char *err, size_t errlen)
         cfg.io_timeout = opt.io_timeout;
     if (opt.connect_timeout > 0)
         cfg.connect_timeout = opt.connect_timeout;
+    if (opt.op_timeout > 0)
+        cfg.op_timeout = opt.op_timeout;
     if (opt.recording_delete) {
         if (strcmp(opt.recording_delete, "delete") == 0)
             cfg.recording_delete_permanent = true;
@@ -234,7 +248,8 @@ int main(int argc, char *argv[])
     }
     if (opt.show_help) {
         usage(argv[0]);
-        int rc = fuse_main(args.argc, args.argv, fs_operations(), NULL);
+        FsConfig none = {0};
+        int rc = fuse_main(args.argc, args.argv, fs_operations(&none), NULL);
         fuse_opt_free_args(&args);
         return rc;
     }
@@ -253,24 +268,55 @@ int main(int argc, char *argv[])
         fprintf(stderr, "zoomfs: cannot initialise libcurl\n");
         return 1;
     }
+    RequestLimits limits = {.max_attempts = cfg.retry_max,
+                            .budget_s = cfg.retry_budget,
+                            .io_timeout_s = cfg.io_timeout};
+    request_init(&limits);
+    op_init(cfg.op_timeout);
+    api_init(cfg.io_timeout);
+    cdn_init(cfg.io_timeout);
     /* A first token now: wrong credentials fail the mount with Zoom's reason
      * instead of a mount where every access says EACCES. */
-    if (auth_init(err, sizeof(err)) != 0) {
-        fprintf(stderr, "zoomfs: %s\n", err);
+    AuthConfig ac = {.oauth_url = cfg.oauth_url,
+                     .api_url = cfg.api_url,
+                     .api_url_explicit = cfg.api_url_explicit,
+                     .account_id = cfg.account_id,
+                     .client_id = cfg.client_id,
+                     .client_secret = cfg.client_secret,
+                     .static_token = cfg.static_token};
+    char *auth_err = NULL;
+    if (auth_init(&ac, &auth_err) != 0) {
+        fprintf(stderr, "zoomfs: %s\n", auth_err ? auth_err : "authentication failed");
+        free(auth_err);
+        auth_cleanup();
         http_cleanup();
         config_free(&cfg);
         fuse_opt_free_args(&args);
         return 1;
     }
     open_ledger();
-    node_init();
-    stream_init(cfg.readahead_max);
+    StoreConfig sc = {.dir_ttl = cfg.dir_ttl,
+                      .attr_ttl = cfg.attr_ttl,
+                      .read_only = cfg.read_only,
+                      .recording_delete_permanent = cfg.recording_delete_permanent,
+                      .since = cfg.since,
+                      .uid = cfg.uid,
+                      .gid = cfg.gid,
+                      .umask = cfg.umask};
+    store_init(zoom_client(), &sc, rows, nrows);
+    node_init(rows, nrows);
+    recordings_init(rows, nrows);
+    edit_init(rows, nrows);
+    scratch_init(cfg.uid, cfg.gid, cfg.umask);
+    stream_init(zoom_client(), cfg.readahead_max);
+    FsConfig fc = {.attr_ttl = cfg.attr_ttl, .rows = rows, .nrows = nrows};
 
-    int rc = fuse_main(args.argc, args.argv, fs_operations(), NULL);
+    int rc = fuse_main(args.argc, args.argv, fs_operations(&fc), NULL);
 
     stream_cleanup();
     scratch_cleanup();
-    node_cleanup();
+    store_cleanup();
+    cdn_cleanup();
     ledger_close();
     auth_cleanup();
     http_cleanup();

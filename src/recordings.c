@@ -1,16 +1,12 @@
 /* recordings: the recordings/ part of the tree — month folders, one listing
  * per month, instance folders, recording files and their deletes. */
-#include "zoomfs/api.h"
-#include "zoomfs/config.h"
+#include "zoomfs/recordings.h"
+
 #include "zoomfs/log.h"
 #include "zoomfs/naming.h"
-#include "zoomfs/node.h"
 #include "zoomfs/stats.h"
 #include "zoomfs/stream.h"
-#include "zoomfs/urlenc.h"
 #include "zoomfs/util.h"
-
-#include "node_shared.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +16,15 @@
 
 /* Recording files never change once complete: a probed size is good for a day. */
 #define SIZE_TTL_MS (24LL * 3600 * 1000)
+
+static const Row *month_row, *instance_row, *media_row;
+
+void recordings_init(const Row *rows, size_t nrows)
+{
+    month_row = tree_row(rows, nrows, NODE_MONTH);
+    instance_row = tree_row(rows, nrows, NODE_INSTANCE);
+    media_row = tree_row(rows, nrows, NODE_MEDIA);
+}
 
 /* A month folder: its instances and the names given to them. */
 typedef struct {
@@ -47,10 +52,10 @@ static void size_val_destroy(CacheVal *v)
     free(v);
 }
 
-/* "/users/<user>/recordings/<month>/<instance>/<leaf>" */
-static void instance_path(const TreePath *tp, const char *leaf, char *out, size_t outlen)
+/* "/users/<user>/recordings/<month>/<instance>/<leaf>" (malloc'd). */
+static char *instance_path(const TreePath *tp, const char *leaf)
 {
-    snprintf(out, outlen, "/users/%s/recordings/%s/%s/%s", tp->user, tp->month, tp->instance, leaf);
+    return xasprintf("/users/%s/recordings/%s/%s/%s", tp->user, tp->month, tp->instance, leaf);
 }
 
 /* The user's month folders: from created_at (or -o since) to now. */
@@ -63,7 +68,7 @@ static char (*user_months(int64_t created, size_t *n))[8]
         gmtime_r(&t, &tm);
         strftime(created_iso, sizeof(created_iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    return naming_months(created_iso, cfg.since, time(NULL), n);
+    return naming_months(created_iso, store_config()->since, time(NULL), n);
 }
 
 static bool month_in_range(const char *month, int64_t created)
@@ -79,36 +84,38 @@ static bool month_in_range(const char *month, int64_t created)
 
 static int month_listing(const TreePath *tp, MonthVal **out)
 {
-    char key[TREE_NAME_MAX];
-    int64_t created;
-    int rc = node_user_key(tp->user, key, sizeof(key), &created);
-    if (rc)
-        return rc;
-    if (!month_in_range(tp->month, created))
-        return -ENOENT;
-    char ck[400];
-    snprintf(ck, sizeof(ck), "month/%s/%s", key, tp->month);
-    CacheVal *v = cache_get(node_cache, ck);
+    UserRef u;
+    Ids ids;
+    int rc = store_user_ids(tp->user, &u, &ids);
+    char from[11], to[11];
+    if (rc == 0 &&
+        (!month_in_range(tp->month, u.created) || naming_month_range(tp->month, from, to) != 0))
+        rc = -ENOENT;
+    char *key = rc == 0 ? store_key(month_row, u.key, tp->month) : NULL;
+    CacheVal *v = key ? store_get(key) : NULL;
     if (v) {
         *out = (MonthVal *)v;
-        return 0;
+    } else if (rc == 0) {
+        char *query = xasprintf("from=%s&to=%s", from, to);
+        char *path = endpoint_path(month_row->list, &ids, query);
+        json_t *instances = NULL;
+        rc = store_client()->list(month_row->list, path, month_row->list_key, &instances);
+        if (rc == 0) {
+            MonthVal *m = xcalloc(1, sizeof(*m));
+            m->base.refs = 1;
+            m->base.destroy = month_val_destroy;
+            m->instances = instances;
+            m->names = naming_instances(instances, &m->count);
+            m->base.cost = json_cost(instances) + m->count * sizeof(NamedItem);
+            store_put(key, &m->base, store_dir_ttl_ms());
+            *out = m;
+        }
+        free(path);
+        free(query);
     }
-    char from[11], to[11];
-    if (naming_month_range(tp->month, from, to) != 0)
-        return -ENOENT;
-    json_t *instances = NULL;
-    rc = api_list_recordings(key, from, to, &instances);
-    if (rc)
-        return rc;
-    MonthVal *m = xcalloc(1, sizeof(*m));
-    m->base.refs = 1;
-    m->base.destroy = month_val_destroy;
-    m->instances = instances;
-    m->names = naming_instances(instances, &m->count);
-    m->base.cost = node_json_cost(instances) + m->count * sizeof(NamedItem);
-    cache_put(node_cache, ck, &m->base, node_ttl_ms(cfg.dir_ttl));
-    *out = m;
-    return 0;
+    free(key);
+    user_ref_drop(&u);
+    return rc;
 }
 
 /* The instance object named tp->instance, with a reference on its month. */
@@ -144,52 +151,47 @@ static int64_t media_size(const json_t *file)
     const char *url = json_string_value(json_object_get(file, "download_url"));
     if (!url)
         return -EIO;
-    char ck[2100];
-    snprintf(ck, sizeof(ck), "size/%s", url);
-    CacheVal *v = cache_get(node_cache, ck);
+    char *key = store_key(media_row, "size", url);
+    CacheVal *v = store_get(key);
     if (v) {
         size = ((SizeVal *)v)->size;
         cacheval_unref(v);
+        free(key);
         return size;
     }
     size = stream_probe_size(url);
-    if (size < 0)
-        return size;
-    SizeVal *sv = xcalloc(1, sizeof(*sv));
-    sv->base.refs = 1;
-    sv->base.destroy = size_val_destroy;
-    sv->base.cost = sizeof(*sv);
-    sv->size = size;
-    cache_put(node_cache, ck, &sv->base, SIZE_TTL_MS);
-    cacheval_unref(&sv->base);
+    if (size >= 0) {
+        SizeVal *sv = xcalloc(1, sizeof(*sv));
+        sv->base.refs = 1;
+        sv->base.destroy = size_val_destroy;
+        sv->base.cost = sizeof(*sv);
+        sv->size = size;
+        store_put(key, &sv->base, SIZE_TTL_MS);
+        cacheval_unref(&sv->base);
+    }
+    free(key);
     return size;
 }
 
-int node_media(const TreePath *tp, MediaInfo *out)
+static int media_info(const Entry *e, MediaInfo *out)
 {
     memset(out, 0, sizeof(*out));
-    char path[4 * TREE_NAME_MAX];
-    instance_path(tp, tp->name, path, sizeof(path));
-    if (node_is_hidden(path))
+    if (store_hidden(e->path))
         return -ENOENT;
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(tp, &month, &instance);
+    int rc = find_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
     rc = -ENOENT;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(files[i].name, tp->name) != 0)
+        if (strcmp(files[i].name, e->tp.name) != 0)
             continue;
         json_t *f = files[i].item;
         const char *url = json_string_value(json_object_get(f, "download_url"));
-        if (!url) {
-            rc = -EIO;
-            break;
-        }
-        int64_t size = media_size(f);
+        int64_t size = url ? media_size(f) : -EIO;
         if (size < 0) {
             rc = (int)size;
             break;
@@ -197,7 +199,7 @@ int node_media(const TreePath *tp, MediaInfo *out)
         out->download_url = xstrdup(url);
         const char *id = json_string_value(json_object_get(f, "id"));
         out->file_id = id ? xstrdup(id) : NULL;
-        out->meeting_uuid = xstrdup(json_string_value(json_object_get(instance, "uuid")));
+        out->meeting_uuid = xstrdup(json_string_value(json_object_get(instance, "uuid")) ?: "");
         out->size = size;
         out->mtime = time_field(f, "recording_end", "recording_start");
         if (out->mtime < 0)
@@ -218,41 +220,198 @@ void media_info_free(MediaInfo *m)
     memset(m, 0, sizeof(*m));
 }
 
-int recordings_json(const char *path, const TreePath *tp, JsonFile **out)
+/* The month listing a change in this instance made stale. */
+static void instance_forget(const Entry *e)
+{
+    UserRef u;
+    if (store_user(e->tp.user, &u) == 0) {
+        char *key = store_key(month_row, u.key, e->tp.month);
+        store_drop(key);
+        free(key);
+    }
+    user_ref_drop(&u);
+}
+
+/* ---- recordings/ and months ---------------------------------------------- */
+
+static int months_getattr(const Entry *e, struct stat *st)
+{
+    UserRef u;
+    int rc = store_user(e->tp.user, &u);
+    if (rc == 0)
+        store_fill_dir(st, u.created);
+    user_ref_drop(&u);
+    return rc;
+}
+
+static int months_list(const Entry *e, NodeAdd add, void *ctx)
+{
+    UserRef u;
+    int rc = store_user(e->tp.user, &u);
+    if (rc == 0) {
+        size_t n = 0;
+        char(*months)[8] = user_months(u.created, &n);
+        for (size_t i = 0; i < n; i++)
+            if (add(ctx, months[i], true))
+                break;
+        free(months);
+    }
+    user_ref_drop(&u);
+    return rc;
+}
+
+const KindOps recordings_months_ops = {.getattr = months_getattr, .list = months_list};
+
+static int month_getattr(const Entry *e, struct stat *st)
+{
+    UserRef u;
+    int rc = store_user(e->tp.user, &u);
+    if (rc == 0 && !month_in_range(e->tp.month, u.created))
+        rc = -ENOENT;
+    user_ref_drop(&u);
+    if (rc == 0) {
+        char first[32];
+        snprintf(first, sizeof(first), "%s-01T00:00:00Z", e->tp.month);
+        store_fill_dir(st, naming_parse_time(first));
+    }
+    return rc;
+}
+
+static int month_list(const Entry *e, NodeAdd add, void *ctx)
+{
+    MonthVal *month;
+    int rc = month_listing(&e->tp, &month);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < month->count; i++)
+        if (add(ctx, month->names[i].name, true))
+            break;
+    cacheval_unref(&month->base);
+    return 0;
+}
+
+const KindOps recordings_month_ops = {.getattr = month_getattr, .list = month_list};
+
+/* ---- instances ---------------------------------------------------------- */
+
+static int instance_getattr(const Entry *e, struct stat *st)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(tp, &month, &instance);
+    int rc = find_instance(&e->tp, &month, &instance);
+    if (rc == 0) {
+        store_fill_dir(st, time_field(instance, "start_time", NULL));
+        cacheval_unref(&month->base);
+    }
+    return rc;
+}
+
+static int instance_list(const Entry *e, NodeAdd add, void *ctx)
+{
+    MonthVal *month;
+    json_t *instance;
+    int rc = find_instance(&e->tp, &month, &instance);
+    if (rc)
+        return rc;
+    size_t n = 0;
+    NamedItem *files = naming_files(instance, &n);
+    for (size_t i = 0; i < n; i++) {
+        char *fp = instance_path(&e->tp, files[i].name);
+        bool full = !store_hidden(fp) && add(ctx, files[i].name, false);
+        free(fp);
+        if (full)
+            break;
+    }
+    free(files);
+    cacheval_unref(&month->base);
+    return 0;
+}
+
+static const char *delete_action(void)
+{
+    return store_config()->recording_delete_permanent ? "action=delete" : "action=trash";
+}
+
+/* rmdir of an instance folder: the whole recording in one request. */
+static int instance_remove(const Entry *e)
+{
+    MonthVal *month;
+    json_t *instance;
+    int rc = find_instance(&e->tp, &month, &instance);
+    if (rc)
+        return rc;
+    Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
+    char *path = ids.object ? endpoint_path(instance_row->del, &ids, delete_action()) : NULL;
+    cacheval_unref(&month->base);
+    rc = path ? store_client()->send(instance_row->del, path, NULL, NULL) : -EIO;
+    free(path);
+    if (rc == 0 || rc == -ENOENT)
+        instance_forget(e);
+    return rc;
+}
+
+const KindOps recordings_instance_ops = {.getattr = instance_getattr,
+                                         .list = instance_list,
+                                         .remove = instance_remove,
+                                         .forget = instance_forget};
+
+/* ---- recording.json --------------------------------------------------------- */
+
+static int recording_json(const Entry *e, JsonFile **out)
+{
+    if (store_hidden(e->path))
+        return -ENOENT;
+    MonthVal *month;
+    json_t *instance;
+    int rc = find_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
     /* Rendered from the month listing: recording.json costs no request. */
-    char ck[1200];
-    snprintf(ck, sizeof(ck), "frozen/%s", path);
-    CacheVal *v = cache_get(node_cache, ck);
-    if (v) {
-        cacheval_unref(&month->base);
-        *out = (JsonFile *)v;
-        return 0;
-    }
-    snprintf(ck, sizeof(ck), "recjson/%s", path);
-    v = cache_get(node_cache, ck);
-    JsonFile *f = (JsonFile *)v;
-    if (f && !json_equal(f->json, instance)) {
-        cacheval_unref(v);
-        f = NULL;
-    }
+    JsonFile *f = store_frozen(e->path);
     if (!f) {
-        f = node_json_file_new(path, json_deep_copy(instance));
-        cache_put(node_cache, ck, &f->base, node_ttl_ms(cfg.dir_ttl));
+        char *key = store_key(e->tp.row, e->path, NULL);
+        f = (JsonFile *)store_get(key);
+        if (f && !json_equal(f->json, instance)) {
+            cacheval_unref(&f->base);
+            f = NULL;
+        }
+        if (!f) {
+            f = json_file_new(e->path, json_deep_copy(instance));
+            store_put(key, &f->base, store_dir_ttl_ms());
+        }
+        free(key);
     }
     cacheval_unref(&month->base);
     *out = f;
     return 0;
 }
 
-static const char *delete_action(void)
+/* unlink of recording.json: it is metadata of files that stay in Zoom, so
+ * nothing is sent; it is hidden from this mount (rsync --remove-source-files
+ * removes it after copying). */
+static int recording_json_remove(const Entry *e)
 {
-    return cfg.recording_delete_permanent ? "delete" : "trash";
+    JsonFile *f;
+    int rc = recording_json(e, &f);
+    if (rc == 0) {
+        cacheval_unref(&f->base);
+        store_hide(e->path);
+    }
+    return rc;
+}
+
+const KindOps recordings_json_ops = {.json = recording_json, .remove = recording_json_remove};
+
+/* ---- recording files ----------------------------------------------------------- */
+
+static int media_getattr(const Entry *e, struct stat *st)
+{
+    MediaInfo m;
+    int rc = media_info(e, &m);
+    if (rc == 0)
+        store_fill_file(st, m.size, m.mtime, e->tp.row->mode);
+    media_info_free(&m);
+    return rc;
 }
 
 /* Once files of an instance are removed through this mount, its
@@ -260,194 +419,73 @@ static const char *delete_action(void)
  * rsync --remove-source-files refuses to remove a file that changed. */
 static void freeze_recording_json(const TreePath *tp)
 {
-    char path[4 * TREE_NAME_MAX], ck[1200];
-    instance_path(tp, "recording.json", path, sizeof(path));
-    snprintf(ck, sizeof(ck), "frozen/%s", path);
-    CacheVal *v = cache_get(node_cache, ck);
-    if (v) {
-        cacheval_unref(v);
-        return;
-    }
-    JsonFile *f;
-    if (recordings_json(path, tp, &f) == 0) {
-        cache_put(node_cache, ck, &f->base, SIZE_TTL_MS);
+    Entry rj = {.path = instance_path(tp, "recording.json"), .tp = *tp};
+    JsonFile *f = store_frozen(rj.path);
+    if (!f && recording_json(&rj, &f) == 0)
+        store_freeze(rj.path, f);
+    if (f)
         cacheval_unref(&f->base);
-    }
+    free((char *)rj.path);
 }
 
 /* After an unlink in an instance: when every file still listed is one the
  * user removed but Zoom could not delete on its own (no id), the instance
  * goes to the trash with them. Nothing else is deleted: the files with ids
  * are gone already. */
-static int finish_instance(const TreePath *tp)
+static int finish_instance(const Entry *e)
 {
     MonthVal *month;
     json_t *instance;
-    if (find_instance(tp, &month, &instance) != 0)
+    if (find_instance(&e->tp, &month, &instance) != 0)
         return 0; /* the listing no longer has it: nothing left */
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
     bool all_removed = n > 0;
     for (size_t i = 0; i < n && all_removed; i++) {
-        char path[4 * TREE_NAME_MAX];
-        instance_path(tp, files[i].name, path, sizeof(path));
-        all_removed = node_is_hidden(path);
+        char *path = instance_path(&e->tp, files[i].name);
+        all_removed = store_hidden(path);
+        free(path);
     }
     free(files);
     cacheval_unref(&month->base);
     if (!all_removed)
         return 0;
-    log_info("%s: the last files (no id in Zoom) go with the whole recording", tp->instance);
-    return node_delete_instance(tp);
+    log_info("%s: the last files (no id in Zoom) go with the whole recording", e->tp.instance);
+    return instance_remove(e);
 }
 
-int node_delete_media(const TreePath *tp)
+static int media_remove(const Entry *e)
 {
     MediaInfo m;
-    int rc = node_media(tp, &m);
-    if (rc)
+    int rc = media_info(e, &m);
+    if (rc) {
+        media_info_free(&m);
         return rc;
-    freeze_recording_json(tp);
+    }
+    freeze_recording_json(&e->tp);
     if (!m.file_id) {
         /* Zoom deletes single files by id; closed captions and timelines
          * have none: they leave with the last file of their recording. */
-        char path[4 * TREE_NAME_MAX];
-        instance_path(tp, tp->name, path, sizeof(path));
-        node_hide(path);
+        store_hide(e->path);
         media_info_free(&m);
         log_info("rm %s: Zoom has no id for this file; it is hidden now and trashed with the "
                  "last file of its recording",
-                 path);
-        return finish_instance(tp);
+                 e->path);
+        return finish_instance(e);
     }
-    char *meeting = api_object_path("/meetings/%s", m.meeting_uuid);
-    char *file = urlenc_component(m.file_id);
-    char *path = xasprintf("%s/recordings/%s?action=%s", meeting, file, delete_action());
-    rc = api_call("DELETE /meetings/{meetingId}/recordings/{recordingId}", "DELETE", path, NULL,
-                  NULL);
+    Ids ids = {.object = m.meeting_uuid, .file = m.file_id};
+    char *path = endpoint_path(media_row->del, &ids, delete_action());
+    rc = store_client()->send(media_row->del, path, NULL, NULL);
     free(path);
-    free(file);
-    free(meeting);
     media_info_free(&m);
     if (rc == 0 || rc == -ENOENT) {
-        node_invalidate(tp);
-        rc = finish_instance(tp);
+        instance_forget(e);
+        rc = finish_instance(e);
     }
     return rc;
 }
 
-int node_delete_instance(const TreePath *tp)
-{
-    MonthVal *month;
-    json_t *instance;
-    int rc = find_instance(tp, &month, &instance);
-    if (rc)
-        return rc;
-    char *meeting =
-        api_object_path("/meetings/%s", json_string_value(json_object_get(instance, "uuid")));
-    char *path = xasprintf("%s/recordings?action=%s", meeting, delete_action());
-    cacheval_unref(&month->base);
-    rc = api_call("DELETE /meetings/{meetingId}/recordings", "DELETE", path, NULL, NULL);
-    free(path);
-    free(meeting);
-    if (rc == 0 || rc == -ENOENT)
-        node_invalidate(tp);
-    return rc;
-}
-
-int recordings_getattr(const TreePath *tp, struct stat *st)
-{
-    char key[TREE_NAME_MAX];
-    int64_t created = -1;
-    int rc;
-    switch (tp->kind) {
-    case NODE_MONTH: {
-        rc = node_user_key(tp->user, key, sizeof(key), &created);
-        if (rc == 0 && !month_in_range(tp->month, created))
-            rc = -ENOENT;
-        if (rc == 0) {
-            char first[32];
-            snprintf(first, sizeof(first), "%s-01T00:00:00Z", tp->month);
-            node_fill_dir(st, naming_parse_time(first));
-        }
-        return rc;
-    }
-    case NODE_INSTANCE: {
-        MonthVal *month;
-        json_t *instance;
-        rc = find_instance(tp, &month, &instance);
-        if (rc == 0) {
-            node_fill_dir(st, time_field(instance, "start_time", NULL));
-            cacheval_unref(&month->base);
-        }
-        return rc;
-    }
-    case NODE_MEDIA: {
-        MediaInfo m;
-        rc = node_media(tp, &m);
-        if (rc == 0) {
-            node_fill_file(st, m.size, m.mtime, 0444);
-            media_info_free(&m);
-        }
-        return rc;
-    }
-    default:
-        return -ENOENT;
-    }
-}
-
-int recordings_readdir(const TreePath *tp, NodeAdd add, void *ctx)
-{
-    char key[TREE_NAME_MAX];
-    int64_t created = -1;
-    int rc;
-    switch (tp->kind) {
-    case NODE_RECORDINGS: {
-        rc = node_user_key(tp->user, key, sizeof(key), &created);
-        if (rc)
-            return rc;
-        size_t n = 0;
-        char(*months)[8] = user_months(created, &n);
-        for (size_t i = 0; i < n; i++)
-            if (add(ctx, months[i], true))
-                break;
-        free(months);
-        return 0;
-    }
-    case NODE_MONTH: {
-        MonthVal *month;
-        rc = month_listing(tp, &month);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < month->count; i++)
-            if (add(ctx, month->names[i].name, true))
-                break;
-        cacheval_unref(&month->base);
-        return 0;
-    }
-    case NODE_INSTANCE: {
-        MonthVal *month;
-        json_t *instance;
-        rc = find_instance(tp, &month, &instance);
-        if (rc)
-            return rc;
-        char rj[4 * TREE_NAME_MAX];
-        instance_path(tp, "recording.json", rj, sizeof(rj));
-        if (!node_is_hidden(rj))
-            add(ctx, "recording.json", false);
-        size_t n = 0;
-        NamedItem *files = naming_files(instance, &n);
-        for (size_t i = 0; i < n; i++) {
-            char fp[4 * TREE_NAME_MAX];
-            instance_path(tp, files[i].name, fp, sizeof(fp));
-            if (!node_is_hidden(fp) && add(ctx, files[i].name, false))
-                break;
-        }
-        free(files);
-        cacheval_unref(&month->base);
-        return 0;
-    }
-    default:
-        return -ENOTDIR;
-    }
-}
+const KindOps recordings_media_ops = {.getattr = media_getattr,
+                                      .media = media_info,
+                                      .remove = media_remove,
+                                      .forget = instance_forget};

@@ -1,7 +1,6 @@
 /* scratch: in-memory files for editors and scripts; never sent to Zoom. */
 #include "zoomfs/scratch.h"
 
-#include "zoomfs/config.h"
 #include "zoomfs/util.h"
 
 #include <errno.h>
@@ -18,6 +17,17 @@ typedef struct Scratch {
     bool symlink; /* emacs locks a file it edits with a symlink .#name */
     int64_t mtime;
 } Scratch;
+
+static uid_t owner;
+static gid_t group;
+static mode_t umask_bits = 077;
+
+void scratch_init(uid_t uid, gid_t gid, mode_t umask)
+{
+    owner = uid;
+    group = gid;
+    umask_bits = umask;
+}
 
 /* Few and short-lived: a list is enough. */
 static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,12 +89,12 @@ int scratch_getattr(const char *path, struct stat *st)
     Scratch *s = *find(path);
     if (s) {
         memset(st, 0, sizeof(*st));
-        st->st_mode = s->symlink ? S_IFLNK | 0777 : S_IFREG | (s->mode & ~cfg.umask & 0777);
+        st->st_mode = s->symlink ? S_IFLNK | 0777 : S_IFREG | (s->mode & ~umask_bits & 0777);
         st->st_nlink = 1;
         st->st_size = (off_t)s->data.len;
         st->st_blocks = (blkcnt_t)((s->data.len + 511) / 512);
-        st->st_uid = cfg.uid;
-        st->st_gid = cfg.gid;
+        st->st_uid = owner;
+        st->st_gid = group;
         st->st_mtime = st->st_ctime = st->st_atime = (time_t)s->mtime;
     }
     unlock(&scratch_lock);

@@ -1,6 +1,7 @@
 /* stats: counters and the error ring behind .zoomfs/. */
 #include "zoomfs/stats.h"
 
+#include "zoomfs/errmap.h"
 #include "zoomfs/log.h"
 #include "zoomfs/util.h"
 
@@ -25,6 +26,15 @@ static struct {
     int64_t count;
 } routes[MAX_ROUTES];
 static size_t nroutes;
+
+/* Refusals by operation and errno: "what zoomfs refuses" in numbers. */
+#define MAX_REFUSALS 64
+static struct {
+    const char *op; /* a string literal of vfs */
+    int err;
+    int64_t count;
+} refusals[MAX_REFUSALS];
+static size_t nrefusals;
 
 #define ERROR_RING 64
 static char *errors[ERROR_RING];
@@ -57,13 +67,33 @@ void stats_request(const char *route, long status)
     unlock(&stats_lock);
 }
 
+void stats_refusal(const char *op, int err)
+{
+    lock(&stats_lock);
+    size_t i;
+    for (i = 0; i < nrefusals; i++)
+        if (refusals[i].err == err && strcmp(refusals[i].op, op) == 0)
+            break;
+    if (i == nrefusals && nrefusals < MAX_REFUSALS) {
+        refusals[i].op = op;
+        refusals[i].err = err;
+        nrefusals++;
+    }
+    if (i < nrefusals)
+        refusals[i].count++;
+    unlock(&stats_lock);
+}
+
 void stats_error(const char *fmt, ...)
 {
-    char msg[1024];
+    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     va_end(ap);
+    if (!msg)
+        return;
     log_warn("%s", msg);
     time_t now = time(NULL);
     struct tm tm;
@@ -71,6 +101,7 @@ void stats_error(const char *fmt, ...)
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
     char *line = xasprintf("%s %s\n", stamp, msg);
+    free(msg);
     lock(&stats_lock);
     free(errors[errors_next]);
     errors[errors_next] = line;
@@ -88,6 +119,9 @@ char *stats_render(size_t *len)
     for (size_t i = 0; i < nroutes; i++)
         strbuf_appendf(&b, "request %s %ld %lld\n", routes[i].route, routes[i].status,
                        (long long)routes[i].count);
+    for (size_t i = 0; i < nrefusals; i++)
+        strbuf_appendf(&b, "refused %s %s %lld\n", refusals[i].op,
+                       errmap_errno_name(refusals[i].err), (long long)refusals[i].count);
     unlock(&stats_lock);
     return strbuf_take(&b, len);
 }

@@ -1,4 +1,4 @@
-/* tree: the table of path patterns and the parser that matches them. */
+/* tree: matches paths against the row table's patterns. */
 #include "zoomfs/tree.h"
 
 #include <ctype.h>
@@ -7,33 +7,8 @@
 #include <string.h>
 
 /* Placeholders: {user} any name; {id}.json digits then ".json"; {month}
- * YYYY-MM; {instance} and {name} any name. First matching row wins, so
- * fixed names come before placeholders. */
-static const struct {
-    const char *pattern;
-    NodeKind kind;
-    const char *endpoints; /* for readers of this table: what serves the node */
-} rows[] = {
-    {"", NODE_ROOT, "-"},
-    {".zoomfs", NODE_META, "-"},
-    {".zoomfs/{name}", NODE_META_FILE, "stats, errors, version: from memory"},
-    {"users", NODE_USERS, "GET /users?status=active|inactive|pending; mkdir: POST /users"},
-    {"users/{user}", NODE_USER, "-"},
-    {"users/{user}/user.json", NODE_USER_JSON, "GET, PATCH /users/{id}"},
-    {"users/{user}/settings.json", NODE_SETTINGS_JSON, "GET, PATCH /users/{id}/settings"},
-    {"users/{user}/meetings", NODE_MEETINGS, "GET, POST /users/{id}/meetings"},
-    {"users/{user}/meetings/{id}.json", NODE_MEETING_JSON, "GET, PATCH, DELETE /meetings/{id}"},
-    {"users/{user}/webinars", NODE_WEBINARS, "GET, POST /users/{id}/webinars"},
-    {"users/{user}/webinars/{id}.json", NODE_WEBINAR_JSON, "GET, PATCH, DELETE /webinars/{id}"},
-    {"users/{user}/recordings", NODE_RECORDINGS, "no request: months from created_at"},
-    {"users/{user}/recordings/{month}", NODE_MONTH, "GET /users/{id}/recordings?from&to"},
-    {"users/{user}/recordings/{month}/{instance}", NODE_INSTANCE,
-     "DELETE /meetings/{uuid}/recordings"},
-    {"users/{user}/recordings/{month}/{instance}/recording.json", NODE_RECORDING_JSON,
-     "from the month listing"},
-    {"users/{user}/recordings/{month}/{instance}/{name}", NODE_MEDIA,
-     "download_url (Range GET); DELETE /meetings/{uuid}/recordings/{fileId}"},
-};
+ * YYYY-MM; {instance} and {name} any name. The first matching row wins, so
+ * fixed names come before placeholders in the table. */
 
 static const char *const kind_names[] = {
     "root",          "meta",     "meta-file",      "users",    "user",         "user.json",
@@ -46,22 +21,12 @@ const char *tree_kind_name(NodeKind k)
     return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
 }
 
-bool tree_is_dir(NodeKind k)
+const Row *tree_row(const Row *rows, size_t nrows, NodeKind kind)
 {
-    switch (k) {
-    case NODE_ROOT:
-    case NODE_META:
-    case NODE_USERS:
-    case NODE_USER:
-    case NODE_MEETINGS:
-    case NODE_WEBINARS:
-    case NODE_RECORDINGS:
-    case NODE_MONTH:
-    case NODE_INSTANCE:
-        return true;
-    default:
-        return false;
-    }
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].kind == kind)
+            return &rows[i];
+    return NULL;
 }
 
 static bool is_month(const char *s, size_t n)
@@ -91,32 +56,37 @@ static void copy_name(char *dst, const char *s, size_t n)
     dst[n] = '\0';
 }
 
+static bool pattern_is(const char *pat, size_t plen, const char *what)
+{
+    return plen == strlen(what) && memcmp(pat, what, plen) == 0;
+}
+
 /* Matches one path component against one pattern component. */
 static bool match_component(const char *pat, size_t plen, const char *s, size_t n, TreePath *out)
 {
     if (plen == 0 || pat[0] != '{')
         return plen == n && memcmp(pat, s, n) == 0;
-    if (plen == 6 && memcmp(pat, "{user}", 6) == 0) {
+    if (pattern_is(pat, plen, "{user}")) {
         copy_name(out->user, s, n);
         return true;
     }
-    if (plen == 9 && memcmp(pat, "{id}.json", 9) == 0) {
+    if (pattern_is(pat, plen, "{id}.json")) {
         if (!is_id_json(s, n))
             return false;
         copy_name(out->id, s, n - 5);
         return true;
     }
-    if (plen == 7 && memcmp(pat, "{month}", 7) == 0) {
+    if (pattern_is(pat, plen, "{month}")) {
         if (!is_month(s, n))
             return false;
         copy_name(out->month, s, n);
         return true;
     }
-    if (plen == 10 && memcmp(pat, "{instance}", 10) == 0) {
+    if (pattern_is(pat, plen, "{instance}")) {
         copy_name(out->instance, s, n);
         return true;
     }
-    return plen == 6 && memcmp(pat, "{name}", 6) == 0;
+    return pattern_is(pat, plen, "{name}");
 }
 
 /* Splits p into at most max components; returns their count or -1. */
@@ -155,7 +125,61 @@ static bool match_row(const char *pattern, const char *parts[], const size_t len
     return true;
 }
 
-int tree_parse(const char *path, TreePath *out)
+bool tree_name_fits(const Row *row, const char *name)
+{
+    const char *last = strrchr(row->pattern, '/');
+    last = last ? last + 1 : row->pattern;
+    size_t n = strlen(name);
+    if (n == 0 || n >= TREE_NAME_MAX || strchr(name, '/'))
+        return false;
+    TreePath scratch;
+    return match_component(last, strlen(last), name, n, &scratch);
+}
+
+bool tree_fixed_name(const Row *row, const char **name)
+{
+    const char *last = strrchr(row->pattern, '/');
+    last = last ? last + 1 : row->pattern;
+    if (!*last || strchr(last, '{'))
+        return false;
+    *name = last;
+    return true;
+}
+
+/* Parses the first n components of path. */
+static int parse_parts(const Row *rows, size_t nrows, const char *parts[], const size_t lens[],
+                       int n, TreePath *out)
+{
+    for (size_t r = 0; r < nrows; r++) {
+        TreePath t = *out;
+        if (match_row(rows[r].pattern, parts, lens, n, &t)) {
+            *out = t;
+            out->row = &rows[r];
+            out->kind = rows[r].kind;
+            out->parent = tree_row(rows, nrows, rows[r].parent);
+            out->parent_kind = rows[r].parent;
+            return 0;
+        }
+    }
+    /* No row: a name in a folder (an editor's swap file, sed's temporary)
+     * is still a valid path, of no kind. */
+    if (n == 0)
+        return -ENOENT;
+    TreePath up = *out;
+    if (parse_parts(rows, nrows, parts, lens, n - 1, &up) != 0 || !(up.row->flags & ROW_DIR))
+        return -ENOENT;
+    char name[TREE_NAME_MAX];
+    snprintf(name, sizeof(name), "%s", out->name);
+    *out = up;
+    snprintf(out->name, sizeof(out->name), "%s", name);
+    out->parent = up.row;
+    out->parent_kind = up.kind;
+    out->row = NULL;
+    out->kind = NODE_OTHER;
+    return 0;
+}
+
+int tree_parse(const Row *rows, size_t nrows, const char *path, TreePath *out)
 {
     memset(out, 0, sizeof(*out));
     const char *parts[MAX_DEPTH];
@@ -168,40 +192,5 @@ int tree_parse(const char *path, TreePath *out)
             return -ENAMETOOLONG;
     if (n > 0)
         copy_name(out->name, parts[n - 1], lens[n - 1]);
-
-    NodeKind parent = NODE_ROOT;
-    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
-        TreePath t = *out;
-        if (match_row(rows[r].pattern, parts, lens, n, &t)) {
-            *out = t;
-            out->kind = rows[r].kind;
-            /* The parent is the row that matches one component less. */
-            TreePath up;
-            if (n > 0) {
-                char parent_path[8 * TREE_NAME_MAX];
-                size_t len = (size_t)(parts[n - 1] - path);
-                snprintf(parent_path, sizeof(parent_path), "%.*s", (int)len, path);
-                if (tree_parse(parent_path, &up) == 0)
-                    parent = up.kind;
-            }
-            out->parent = parent;
-            return 0;
-        }
-    }
-    /* No row: a scratch name in a folder whose children are JSON resources
-     * (an editor's swap file, sed's temporary) is still a valid path. */
-    if (n > 0) {
-        char parent_path[8 * TREE_NAME_MAX];
-        snprintf(parent_path, sizeof(parent_path), "%.*s", (int)(parts[n - 1] - path), path);
-        TreePath up;
-        if (tree_parse(parent_path, &up) == 0 && tree_is_dir(up.kind)) {
-            TreePath keep = up;
-            *out = keep;
-            copy_name(out->name, parts[n - 1], lens[n - 1]);
-            out->kind = NODE_OTHER;
-            out->parent = up.kind;
-            return 0;
-        }
-    }
-    return -ENOENT;
+    return parse_parts(rows, nrows, parts, lens, n, out);
 }

@@ -1,15 +1,26 @@
 /* auth: the access token. Server-to-Server OAuth (account_credentials) with
- * one token for the process, renewed about a minute before it expires by a
- * single thread while the others wait; or a static token. The token
- * response's api_url is honoured. */
+ * one token for the process, renewed ahead of its expiry by a single thread
+ * while the others wait; or a static token. The token response's api_url is
+ * honoured. Token requests go through request_run like every other. */
 #ifndef ZOOMFS_AUTH_H
 #define ZOOMFS_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *oauth_url; /* "https://zoom.us" */
+    const char *api_url;   /* REST base without /v2 */
+    bool api_url_explicit; /* the user chose it: the token's api_url does not replace it */
+    const char *account_id, *client_id, *client_secret;
+    const char *static_token; /* used when the S2S credentials are not all there */
+} AuthConfig;
 
 /* Fetches the first token (so bad credentials fail the mount with a clear
- * message). Returns 0 or -errno with a one-line reason in err. */
-int auth_init(char *err, size_t errlen);
+ * message). Returns 0 or -errno; *err gets a malloc'd one-line reason. The
+ * strings of cfg must outlive the module. */
+int auth_init(const AuthConfig *cfg, char **err);
 void auth_cleanup(void);
 
 /* A valid "Bearer …" header value, malloc'd (free it with auth_free, which
@@ -26,5 +37,9 @@ int auth_reject(const char *used);
  * token's region) followed by path. Malloc'd; safe while a renewal changes
  * the base. */
 char *auth_api_url(const char *path);
+
+/* How long before expiry a token of this lifetime is renewed: a minute, as
+ * Zoom's own SDK does, or a quarter of a short life (never less than zero). */
+int64_t auth_renew_margin_ms(int64_t lifetime_ms);
 
 #endif

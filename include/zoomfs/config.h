@@ -38,6 +38,7 @@ typedef struct {
     int io_timeout;       /* seconds without progress before a request fails */
     int retry_max;        /* attempts per idempotent request */
     int retry_budget;     /* seconds all attempts of one request may take */
+    int op_timeout;       /* seconds one operation (read, listing, save) may take */
     char *ledger_path;    /* NULL: default under the cache dir; "none": memory only */
     int log_level;
     bool foreground;

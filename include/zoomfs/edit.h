@@ -7,7 +7,7 @@
 #ifndef ZOOMFS_EDIT_H
 #define ZOOMFS_EDIT_H
 
-#include "zoomfs/node.h"
+#include "zoomfs/kind.h"
 #include "zoomfs/tree.h"
 
 #include <stdbool.h>
@@ -20,10 +20,11 @@ typedef struct Edit Edit;
 
 /* An existing object: the buffer starts as the file shows it (empty when
  * truncate). current is the object as last read. */
-Edit *edit_open(const char *path, const TreePath *tp, const JsonFile *current, bool truncate);
-/* A new file in a meetings/ or webinars/ folder: committing it POSTs. It is
- * visible under its temporary name until then. */
-Edit *edit_create(const char *path, const TreePath *tp);
+Edit *edit_open(const Entry *e, const JsonFile *current, bool truncate);
+/* A new file in a folder whose row has ROW_NEW_JSON: committing it POSTs
+ * (the folder's child row says where). It is visible under its temporary
+ * name until then. */
+Edit *edit_create(const Entry *e);
 void edit_free(Edit *e);
 
 ssize_t edit_read(Edit *e, char *buf, size_t len, off_t off);
@@ -43,10 +44,14 @@ void edit_list_pending(const char *dir, int (*add)(void *ctx, const char *name, 
 
 /* Saves content onto a resource path in one go (rename of a scratch file
  * onto <id>.json, or onto a new name: POST). Returns 0 or -errno. */
-int edit_save(const char *path, const TreePath *tp, const char *data, size_t len);
+int edit_save(const Entry *e, const char *data, size_t len);
 
-/* Is name, created in a folder of kind parent, a new Zoom object (as
- * opposed to a scratch file)? */
-bool edit_is_new_resource_name(NodeKind parent, const char *name);
+/* Is this path, of no row of its own, a new Zoom object (a *.json file in a
+ * folder that creates them) rather than a scratch file? */
+bool edit_is_new_object(const TreePath *tp);
+
+/* The row of the objects a ROW_NEW_JSON folder holds. */
+const Row *edit_child_row(const Row *folder);
+void edit_init(const Row *rows, size_t nrows);
 
 #endif

@@ -13,6 +13,7 @@ typedef enum {
     ERRACT_RETRY,         /* transient: retry with backoff if the request is idempotent */
     ERRACT_REFRESH_TOKEN, /* token expired/invalid: renew once and retry */
     ERRACT_RATE_WAIT,     /* per-second rate limit: wait (Retry-After) and retry */
+    ERRACT_RESOLVE,       /* the URL went stale (an expired signed CDN URL): resolve it again */
 } ErrAction;
 
 typedef struct {
@@ -35,6 +36,22 @@ typedef enum {
  * body (0 when absent). ratelimit_type is the X-RateLimit-Type header value
  * (NULL when absent); message is Zoom's "message" (NULL when absent). */
 ErrMapping errmap_http(long status, int zoom_code, const char *ratelimit_type, const char *message);
+
+/* The token endpoint (POST /oauth/token): wrong credentials are final
+ * (EACCES); a busy or failing server is worth another try. */
+ErrMapping errmap_token(long status);
+
+/* The first hop of a download: GET download_url with the token, redirects
+ * not followed. A redirect with a Location, or the file itself (2xx, not
+ * HTML), is the answer; 401 or Zoom's HTML sign-in page (which it sends
+ * with status 200) means the token was refused. */
+ErrMapping errmap_download_url(long status, bool html, bool has_location);
+
+/* The CDN's answer to a Range GET. is_range: the response carries exactly
+ * the bytes asked for. A refusal (401, 403, 404, 410, HTML) means the signed
+ * URL went stale: resolve download_url again. A 2xx that is not the range
+ * is never handed to a reader (EIO). */
+ErrMapping errmap_cdn(long status, bool html, bool is_range);
 
 /* Maps a transport failure: retryable ones give ERRACT_RETRY with err set to
  * what to return once retries are exhausted (ETIMEDOUT, EIO, ...). */

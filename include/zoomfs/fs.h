@@ -1,10 +1,18 @@
-/* fs: the fuse_operations table. Thin: parse the path, ask node (or stream)
- * for the answer, return 0 or -errno. */
+/* fs: the fuse_operations table. Thin: each callback runs one vfs call as
+ * an operation (deadline, interrupt) and returns 0 or -errno. */
 #ifndef ZOOMFS_FS_H
 #define ZOOMFS_FS_H
 
+#include "zoomfs/tree.h"
+
 #include <fuse.h>
 
-const struct fuse_operations *fs_operations(void);
+typedef struct {
+    int attr_ttl; /* seconds the kernel may trust entries and attributes */
+    const Row *rows;
+    size_t nrows;
+} FsConfig;
+
+const struct fuse_operations *fs_operations(const FsConfig *cfg);
 
 #endif

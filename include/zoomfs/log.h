@@ -17,9 +17,9 @@ int log_level_parse(const char *name);
 void log_write(int level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Copies url into out with the value of any access_token, token, signature
- * or similar query parameter replaced by "***". */
-void log_scrub_url(const char *url, char *out, size_t outlen);
+/* url with the value of any access_token, token, signature or similar
+ * query parameter replaced by "***"; malloc'd, whatever its length. */
+char *log_scrub_url(const char *url);
 
 #define lprintf(level, ...)                                                                        \
     do {                                                                                           \

@@ -13,6 +13,8 @@
 /* Scratch files may not grow past this: they are held in memory. */
 #define SCRATCH_MAX (16u << 20)
 
+/* Owner and mode bits of the files, as for the rest of the mount. */
+void scratch_init(uid_t uid, gid_t gid, mode_t umask);
 int scratch_create(const char *path, mode_t mode, bool exclusive);
 int scratch_getattr(const char *path, struct stat *st); /* -ENOENT when none */
 bool scratch_exists(const char *path);

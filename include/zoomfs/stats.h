@@ -26,6 +26,9 @@ int64_t stats_get(StatCounter c);
  * final HTTP status (0 for a transport failure). */
 void stats_request(const char *route, long status);
 
+/* Counts one refusal of operation op (a string literal) with errno err. */
+void stats_refusal(const char *op, int err);
+
 /* Records an error line for .zoomfs/errors (and the log at warn level). */
 void stats_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,18 +1,19 @@
-/* stream: media reads. Each read becomes an HTTP Range request for the bytes
- * asked for (plus a growing readahead window while reads are sequential) on
- * the CDN URL that the file's download_url redirects to. The CDN URL is
- * remembered while it works and resolved again when it stops working. A
- * response that is not the file (an HTML page, a wrong range or length) is
- * never handed to the reader; a body cut mid-way resumes where it stopped,
- * within the retry bounds. */
+/* stream: media reads. An open recording file is held in aligned 1 MiB
+ * chunks; a read is served from them, and a missing chunk is fetched by the
+ * reading thread (one download of that chunk). While reads are sequential a
+ * worker thread fetches a growing window ahead of the reader, so the network
+ * and the reader overlap. Bytes come from the client's download (cdn.c in
+ * production), which never hands over anything but the file's bytes. */
 #ifndef ZOOMFS_STREAM_H
 #define ZOOMFS_STREAM_H
+
+#include "zoomfs/client.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-void stream_init(size_t readahead_max);
+void stream_init(const ZoomClient *client, size_t readahead_max);
 void stream_cleanup(void);
 
 typedef struct Stream Stream;

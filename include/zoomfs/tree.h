@@ -1,9 +1,15 @@
-/* tree: which node of the mount a path names. The mapping from paths to
- * Zoom is one table (tree.c), read top to bottom. Pure: no I/O. */
+/* tree: the shape of the mount as one table of rows (rows.c), and the pure
+ * parser that says which row a path names. A row holds everything about one
+ * kind of node: its path pattern, its parent, whether it is a folder, its
+ * mode, the Zoom endpoints that serve it, the fields Zoom does not take back,
+ * and function pointers only where a kind needs code of its own. No I/O
+ * here: tree_parse only reads the table. */
 #ifndef ZOOMFS_TREE_H
 #define ZOOMFS_TREE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 typedef enum {
     NODE_ROOT,
@@ -18,33 +24,74 @@ typedef enum {
     NODE_WEBINARS,       /* users/{user}/webinars/ */
     NODE_WEBINAR_JSON,   /* users/{user}/webinars/{id}.json */
     NODE_RECORDINGS,     /* users/{user}/recordings/ */
-    NODE_MONTH,          /* users/{user}/recordings/{YYYY-MM}/ */
-    NODE_INSTANCE,       /* .../{YYYY-MM}/{instance}/ */
+    NODE_MONTH,          /* users/{user}/recordings/{month}/ */
+    NODE_INSTANCE,       /* .../{month}/{instance}/ */
     NODE_RECORDING_JSON, /* .../{instance}/recording.json */
-    NODE_MEDIA,          /* .../{instance}/{file} */
+    NODE_MEDIA,          /* .../{instance}/{name} */
     NODE_OTHER,          /* a name in a folder that holds no such resource */
 } NodeKind;
+
+/* Conditions and abilities of a row. */
+enum {
+    ROW_DIR = 1 << 0,      /* a folder */
+    ROW_USER_ID = 1 << 1,  /* exists only for users Zoom gave an id (not pending ones) */
+    ROW_WEBINAR = 1 << 2,  /* exists only for users with the webinar add-on */
+    ROW_SCRATCH = 1 << 3,  /* a folder where editors and scripts may keep their own files */
+    ROW_NEW_JSON = 1 << 4, /* a folder where a new *.json file becomes a POST */
+};
+
+typedef struct KindOps KindOps; /* kind.h: the code a row needs */
+
+typedef struct Row {
+    NodeKind kind;
+    const char *pattern; /* below the mount; {user} {id}.json {month} {instance} {name} */
+    NodeKind parent;
+    unsigned flags;
+    mode_t mode; /* before the umask; a file is writable only where Zoom takes changes */
+    /* Zoom's endpoints as "METHOD /path/{param}" templates: the same text
+     * names the route in .zoomfs/stats and builds the request's path. */
+    const char *list; /* a folder's listing */
+    const char *list_key;
+    const char *get;
+    const char *patch;
+    const char *post; /* what a new file (or mkdir) of this kind becomes */
+    const char *del;
+    const char *const *readonly_patch; /* fields Zoom returns but takes in no PATCH */
+    const char *const *readonly_post;  /* ... nor in a POST */
+    const KindOps *ops;
+} Row;
 
 #define TREE_NAME_MAX 256
 
 typedef struct {
+    const Row *row;    /* NULL for NODE_OTHER */
+    const Row *parent; /* the containing folder's row (the root's own for "/") */
     NodeKind kind;
-    NodeKind parent;              /* kind of the containing folder */
+    NodeKind parent_kind;
     char user[TREE_NAME_MAX];     /* {user}: the email */
     char id[TREE_NAME_MAX];       /* {id} of a meeting or webinar, without .json */
-    char month[8];                /* {YYYY-MM} */
+    char month[8];                /* {month}: YYYY-MM */
     char instance[TREE_NAME_MAX]; /* {instance} folder name */
     char name[TREE_NAME_MAX];     /* the last component */
 } TreePath;
 
-/* Parses an absolute path ("/users/a@b.c/meetings/123.json"). Returns 0, or
- * -ENOENT when no node of the tree can have that path (too deep, a name that
- * cannot be a child of its folder), -ENAMETOOLONG for an over-long name.
- * A name that fits no row but lives in a folder that may hold scratch
- * files gives NODE_OTHER with .parent set. */
-int tree_parse(const char *path, TreePath *out);
+/* Parses an absolute path ("/users/a@b.c/meetings/123.json") against the
+ * table. Returns 0, or -ENOENT when no node can have that path (too deep, a
+ * name that cannot be a child of its folder), -ENAMETOOLONG for an over-long
+ * name. A name that fits no row but lives in a folder gives NODE_OTHER with
+ * .parent set. */
+int tree_parse(const Row *rows, size_t nrows, const char *path, TreePath *out);
 
-bool tree_is_dir(NodeKind k);
+/* The row of a kind, or NULL. */
+const Row *tree_row(const Row *rows, size_t nrows, NodeKind kind);
+
+/* Can name (one component) be a child of row's kind: does it match the
+ * last component of the row's pattern? */
+bool tree_name_fits(const Row *row, const char *name);
+
+/* Does a pattern component stand for a fixed name ("user.json")? */
+bool tree_fixed_name(const Row *row, const char **name);
+
 const char *tree_kind_name(NodeKind k);
 
 #endif

@@ -1,0 +1,130 @@
+/* store: what zoomfs knows of Zoom, one floor below node and recordings.
+ * It owns the object cache (keys are built from rows, never spelled as
+ * format strings), the lookup of a user by email, JSON files as shown
+ * (rendering, mtime from the ledger), attributes, the sets of paths removed
+ * without a request (hidden) and of recording.json files kept as they were
+ * (frozen) — sets that no cache bound can evict — and the entries Zoom said
+ * are not there (absent, for the TTL). Invalidation follows the rows. */
+#ifndef ZOOMFS_STORE_H
+#define ZOOMFS_STORE_H
+
+#include "zoomfs/cache.h"
+#include "zoomfs/client.h"
+#include "zoomfs/endpoint.h"
+#include "zoomfs/tree.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* What the middle needs of the configuration, given at start-up. */
+typedef struct {
+    int dir_ttl;  /* seconds a listing is trusted */
+    int attr_ttl; /* seconds an object is trusted */
+    bool read_only;
+    bool recording_delete_permanent;
+    const char *since; /* "YYYY-MM" or NULL */
+    uid_t uid;
+    gid_t gid;
+    mode_t umask;
+} StoreConfig;
+
+void store_init(const ZoomClient *client, const StoreConfig *cfg, const Row *rows, size_t nrows);
+void store_cleanup(void);
+const ZoomClient *store_client(void);
+const StoreConfig *store_config(void);
+int64_t store_mount_time(void);
+
+/* ---- cached values ---------------------------------------------------- */
+
+/* A cache key made of a row and up to two values: the only way keys are
+ * made, so that invalidation can follow the rows. Malloc'd. */
+char *store_key(const Row *row, const char *a, const char *b);
+
+CacheVal *store_get(const char *key);
+void store_put(const char *key, CacheVal *v, int64_t ttl_ms);
+void store_drop(const char *key);
+/* Drops the keys of a row (all of them, or those of value a). */
+void store_drop_row(const Row *row, const char *a);
+int64_t store_dir_ttl_ms(void);
+int64_t store_attr_ttl_ms(void);
+
+/* A cached JSON value (a listing). */
+typedef struct {
+    CacheVal base;
+    json_t *json;
+} JsonVal;
+JsonVal *json_val_new(json_t *json); /* takes json */
+/* Roughly the memory a JSON value takes, for the cache's byte bound. */
+size_t json_cost(const json_t *json);
+
+/* A JSON file as shown: the object, its rendering and its mtime. */
+typedef struct {
+    CacheVal base;
+    json_t *json;
+    char *text;
+    size_t len;
+    int64_t mtime;
+} JsonFile;
+/* Takes json; the mtime comes from the ledger under path. */
+JsonFile *json_file_new(const char *path, json_t *json);
+
+/* ---- reading through the cache ------------------------------------------ */
+
+/* The listing of a row's list endpoint for ids (all pages), cached for
+ * dir_ttl under the row and key_value. */
+int store_list(const Row *row, const Ids *ids, const char *query, const char *key_value,
+               JsonVal **out);
+
+/* The object of a row's get endpoint, as a JSON file shown at path, cached
+ * for attr_ttl under the row and key_value. A 404 marks path absent. */
+int store_object(const Row *row, const Ids *ids, const char *key_value, const char *path,
+                 JsonFile **out);
+
+/* ---- users ---------------------------------------------------------------- */
+
+typedef struct {
+    JsonVal *list;   /* the users listing holding it (a reference) */
+    json_t *user;    /* borrowed from the listing */
+    const char *key; /* for URLs: id, or the email of a pending user */
+    bool has_id;     /* false for pending invitations */
+    int64_t created; /* created_at, epoch seconds, -1 when unknown */
+} UserRef;
+
+/* Every user of the account (active, inactive and pending), cached. */
+int store_users(JsonVal **out);
+/* The user listed under this email. */
+int store_user(const char *email, UserRef *u);
+void user_ref_drop(UserRef *u);
+/* The Ids of a path's user (ids->user points into u). */
+int store_user_ids(const char *email, UserRef *u, Ids *ids);
+
+/* ---- paths removed or kept without a request ------------------------------ */
+
+void store_hide(const char *path);
+bool store_hidden(const char *path);
+/* Keeps f (a reference is taken) as what path shows from now on. */
+void store_freeze(const char *path, JsonFile *f);
+JsonFile *store_frozen(const char *path); /* a reference, or NULL */
+
+/* Zoom said path is not there: leave it out of listings for the TTL. The
+ * first time is logged. */
+void store_absent(const char *path, const char *why);
+bool store_is_absent(const char *path);
+
+/* True the first time it is asked about what (for warnings given once per
+ * mount, not on every listing). */
+bool store_first_time(const char *what);
+
+/* ---- attributes ------------------------------------------------------------ */
+
+void store_fill_dir(struct stat *st, int64_t mtime);
+void store_fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm);
+
+/* ---- everything ------------------------------------------------------------ */
+
+/* Forgets every cached listing and object (a refresh). */
+void store_forget_all(void);
+
+#endif

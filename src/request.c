@@ -1,0 +1,220 @@
+/* request: attempts, deadline, backoff, Retry-After, token renewal and POST
+ * safety, for every kind of request. */
+#include "zoomfs/request.h"
+
+#include "zoomfs/auth.h"
+#include "zoomfs/log.h"
+#include "zoomfs/op.h"
+#include "zoomfs/stats.h"
+#include "zoomfs/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static RequestLimits limits = {.max_attempts = 5, .budget_s = 120, .io_timeout_s = 30};
+static RequestSend transport = http_send;
+
+void request_init(const RequestLimits *l)
+{
+    limits = *l;
+}
+
+void request_set_transport(RequestSend send)
+{
+    transport = send ? send : http_send;
+}
+
+/* Exponential backoff with jitter, capped: 250 ms, 500 ms, 1 s, ... 8 s. */
+static int64_t backoff_ms(int failures)
+{
+    int64_t base = 250LL << (failures < 6 ? failures : 5);
+    return base / 2 + (int64_t)(random() % (base / 2 + 1));
+}
+
+/* Appends s to b with control characters escaped: what Zoom says goes into
+ * log lines and .zoomfs/errors, where a newline or an ESC would forge lines
+ * or drive a terminal. */
+static void append_escaped(StrBuf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            strbuf_appendf(b, "\\x%02x", c);
+        else
+            strbuf_append(b, s, 1);
+    }
+}
+
+char *request_zoom_message(const HttpResponse *resp, int *code)
+{
+    *code = 0;
+    json_t *doc = resp->body.len ? json_loadb(resp->body.data, resp->body.len, 0, NULL) : NULL;
+    *code = (int)json_integer_value(json_object_get(doc, "code"));
+    const char *msg = json_string_value(json_object_get(doc, "message"));
+    if (!msg) {
+        json_decref(doc);
+        return NULL;
+    }
+    StrBuf b;
+    strbuf_init(&b);
+    append_escaped(&b, msg);
+    json_t *errors = json_object_get(doc, "errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e)
+    {
+        strbuf_append(&b, i ? "; " : " (", 2);
+        append_escaped(&b, json_string_value(json_object_get(e, "field")) ?: "?");
+        strbuf_append(&b, ": ", 2);
+        append_escaped(&b, json_string_value(json_object_get(e, "message")) ?: "?");
+    }
+    if (json_array_size(errors))
+        strbuf_append(&b, ")", 1);
+    json_decref(doc);
+    return strbuf_take(&b, NULL);
+}
+
+/* Why the call failed, in one line, with Zoom's own words where it gave
+ * any: logged once and kept in .zoomfs/errors, or, for a quiet call, left in
+ * c->reason for the caller. */
+static void report(Call *c, const HttpResponse *resp, int err, bool ambiguous)
+{
+    if (c->quiet && c->reason)
+        return; /* the judge's account is the caller's */
+    const char *tail = ambiguous ? "; not retried, it may have taken effect in Zoom" : "";
+    char *line;
+    if (c->reason) {
+        line = xasprintf("%s (%s)%s", c->reason, errmap_errno_name(err), tail);
+    } else if (resp->neterr) {
+        line = xasprintf("%s (%s)%s", resp->error ? resp->error : "transfer failed",
+                         errmap_errno_name(err), tail);
+    } else {
+        int code = 0;
+        char *msg = request_zoom_message(resp, &code);
+        StrBuf ra;
+        strbuf_init(&ra);
+        if (resp->status == 429 && resp->retry_after) {
+            strbuf_append(&ra, " (retry after ", 14);
+            append_escaped(&ra, resp->retry_after);
+            strbuf_append(&ra, ")", 1);
+        }
+        line =
+            xasprintf("HTTP %ld code %d: %s%s (%s)%s", resp->status, code, msg ? msg : "no message",
+                      ra.data ? ra.data : "", errmap_errno_name(err), tail);
+        strbuf_free(&ra);
+        free(msg);
+    }
+    free(c->reason);
+    c->reason = NULL;
+    if (c->quiet) {
+        c->reason = line;
+        return;
+    }
+    stats_error("%s: %s", c->what, line);
+    free(line);
+}
+
+/* How long to wait before the next attempt: what the server asked for
+ * (Retry-After: seconds or a date), else backoff with jitter. */
+static int64_t wait_ms(const HttpResponse *resp, int failures)
+{
+    int64_t ra = resp->retry_after ? errmap_retry_after_ms(resp->retry_after, time(NULL)) : -1;
+    return ra >= 0 ? ra + (int64_t)(random() % 250) : backoff_ms(failures);
+}
+
+int request_run(Call *c, HttpResponse *resp)
+{
+    int max_attempts = c->max_attempts > 0 ? c->max_attempts : limits.max_attempts;
+    int64_t deadline = now_ms() + (int64_t)limits.budget_s * 1000;
+    int failures = 0, resolves = 0;
+    bool renewed = false;
+    char *bearer = NULL;
+    int rc;
+    memset(resp, 0, sizeof(*resp));
+    for (;;) {
+        if ((rc = op_check()) != 0) {
+            if (!c->quiet)
+                op_report(c->what, rc);
+            break;
+        }
+        if (c->prepare && (rc = c->prepare(c)) != 0)
+            break;
+        if (c->bearer) {
+            auth_free(bearer);
+            if ((rc = auth_header(&bearer)) != 0)
+                break;
+            c->req.authorization = bearer;
+        }
+        transport(&c->req, resp);
+        stats_request(c->route, resp->neterr ? 0 : resp->status);
+        if ((rc = op_check()) != 0) { /* the transfer was cut for this */
+            if (!c->quiet)
+                op_report(c->what, rc);
+            break;
+        }
+        ErrMapping m = resp->neterr ? errmap_net(resp->neterr) : c->judge(c, resp);
+        if (m.action == ERRACT_OK) {
+            rc = 0;
+            break;
+        }
+        bool progressed = c->progressed && c->progressed(c, resp);
+        if (progressed)
+            failures = 0;
+        rc = -(m.err ? m.err : EIO);
+        if (m.action == ERRACT_REFRESH_TOKEN && c->bearer && !renewed) {
+            /* Zoom did not act on a request it refused for its token: even
+             * a POST may go again, once. */
+            renewed = true;
+            log_info("%s: token refused, renewing", c->what);
+            if (auth_reject(bearer) == 0) {
+                http_response_free(resp);
+                continue;
+            }
+        }
+        if (m.action == ERRACT_RESOLVE && c->stale && resolves++ < c->max_resolves) {
+            log_info("%s: HTTP %ld; resolving the URL again", c->what, resp->status);
+            c->stale(c);
+            http_response_free(resp);
+            continue;
+        }
+        bool again = m.action == ERRACT_RETRY || m.action == ERRACT_RATE_WAIT;
+        /* A 429 says Zoom did nothing; a 5xx or a cut transfer does not. */
+        bool ambiguous =
+            m.action == ERRACT_RETRY && !c->idempotent && (resp->request_sent || !resp->neterr);
+        int64_t wait = wait_ms(resp, failures);
+        if (again && !ambiguous && (progressed || ++failures < max_attempts) &&
+            now_ms() + wait < deadline) {
+            if (!c->quiet)
+                log_info("%s: %s; retrying in %lld ms", c->what,
+                         resp->neterr ? (resp->error ? resp->error : "transfer failed")
+                                      : "server busy",
+                         (long long)wait);
+            stats_add(m.action == ERRACT_RATE_WAIT ? STAT_RATE_WAITS : STAT_RETRIES, 1);
+            http_response_free(resp);
+            if ((rc = op_sleep(wait)) != 0) {
+                if (!c->quiet)
+                    op_report(c->what, rc);
+                break;
+            }
+            continue;
+        }
+        if (m.action == ERRACT_RATE_WAIT)
+            rc = -EAGAIN;
+        report(c, resp, -rc, ambiguous);
+        break;
+    }
+    if (rc != 0)
+        http_response_free(resp);
+    c->req.authorization = NULL;
+    auth_free(bearer);
+    if (!c->quiet || rc == 0) {
+        free(c->reason);
+        c->reason = NULL;
+    }
+    return rc;
+}

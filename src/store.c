@@ -1,0 +1,386 @@
+/* store: the object cache, users, JSON files, attributes, and the sets no
+ * bound evicts. */
+#include "zoomfs/store.h"
+
+#include "zoomfs/jsonfile.h"
+#include "zoomfs/ledger.h"
+#include "zoomfs/log.h"
+#include "zoomfs/naming.h"
+#include "zoomfs/stats.h"
+#include "zoomfs/strmap.h"
+#include "zoomfs/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_ENTRIES 20000
+#define CACHE_BYTES   (64u << 20)
+#define KEY_SEP       '\x1f' /* no path or id holds it */
+
+static const ZoomClient *client;
+static StoreConfig conf;
+static const Row *users_row;
+static Cache *cache;
+static StrMap *hidden, *frozen, *absent, *noted;
+static int64_t mount_time;
+
+static void unref_json_file(void *v)
+{
+    cacheval_unref(v);
+}
+
+void store_init(const ZoomClient *c, const StoreConfig *cfg, const Row *rows, size_t nrows)
+{
+    client = c;
+    conf = *cfg;
+    users_row = tree_row(rows, nrows, NODE_USERS);
+    cache = cache_new(CACHE_ENTRIES, CACHE_BYTES);
+    hidden = strmap_new(NULL);
+    frozen = strmap_new(unref_json_file);
+    absent = strmap_new(free);
+    noted = strmap_new(NULL);
+    mount_time = wall_seconds();
+}
+
+void store_cleanup(void)
+{
+    cache_free(cache);
+    strmap_free(hidden);
+    strmap_free(frozen);
+    strmap_free(absent);
+    strmap_free(noted);
+    cache = NULL;
+    hidden = frozen = absent = noted = NULL;
+}
+
+const ZoomClient *store_client(void)
+{
+    return client;
+}
+
+const StoreConfig *store_config(void)
+{
+    return &conf;
+}
+
+int64_t store_mount_time(void)
+{
+    return mount_time;
+}
+
+int64_t store_dir_ttl_ms(void)
+{
+    return (int64_t)conf.dir_ttl * 1000;
+}
+
+int64_t store_attr_ttl_ms(void)
+{
+    return (int64_t)conf.attr_ttl * 1000;
+}
+
+/* ---- keys and values -------------------------------------------------- */
+
+char *store_key(const Row *row, const char *a, const char *b)
+{
+    return xasprintf("%s%c%s%c%s", row->pattern, KEY_SEP, a ? a : "", KEY_SEP, b ? b : "");
+}
+
+CacheVal *store_get(const char *key)
+{
+    return cache_get(cache, key);
+}
+
+void store_put(const char *key, CacheVal *v, int64_t ttl_ms)
+{
+    cache_put(cache, key, v, ttl_ms);
+}
+
+void store_drop(const char *key)
+{
+    cache_drop(cache, key);
+}
+
+void store_drop_row(const Row *row, const char *a)
+{
+    char *prefix = a ? xasprintf("%s%c%s%c", row->pattern, KEY_SEP, a, KEY_SEP)
+                     : xasprintf("%s%c", row->pattern, KEY_SEP);
+    cache_drop_prefix(cache, prefix);
+    free(prefix);
+}
+
+void store_forget_all(void)
+{
+    cache_drop_prefix(cache, "");
+}
+
+size_t json_cost(const json_t *json)
+{
+    /* jansson's tree takes a few times its compact text. */
+    char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return 4 * n + 256;
+}
+
+static void json_val_destroy(CacheVal *v)
+{
+    json_decref(((JsonVal *)v)->json);
+    free(v);
+}
+
+JsonVal *json_val_new(json_t *json)
+{
+    JsonVal *v = xcalloc(1, sizeof(*v));
+    v->base.refs = 1;
+    v->base.destroy = json_val_destroy;
+    v->base.cost = json_cost(json);
+    v->json = json;
+    return v;
+}
+
+static void json_file_destroy(CacheVal *v)
+{
+    JsonFile *f = (JsonFile *)v;
+    json_decref(f->json);
+    free(f->text);
+    free(f);
+}
+
+/* Fields Zoom hands out fresh on every GET (start_url carries a new host
+ * token each time): they do not make the object new, so they do not move its
+ * mtime, which would make every nightly rsync copy every meeting again. */
+static const char *const volatile_fields[] = {"start_url", NULL};
+
+JsonFile *json_file_new(const char *path, json_t *json)
+{
+    JsonFile *f = xcalloc(1, sizeof(*f));
+    f->base.refs = 1;
+    f->base.destroy = json_file_destroy;
+    f->json = json;
+    f->text = jsonfile_render(json, &f->len);
+    f->base.cost = 4 * f->len + 256;
+    json_t *stable = json_copy(json);
+    for (size_t i = 0; volatile_fields[i]; i++)
+        json_object_del(stable, volatile_fields[i]);
+    size_t len;
+    char *text = jsonfile_render(stable, &len);
+    char hash[65];
+    sha256_hex(text, len, hash);
+    f->mtime = ledger_mtime(path, hash, wall_seconds());
+    free(text);
+    json_decref(stable);
+    return f;
+}
+
+/* ---- reading through the cache ---------------------------------------- */
+
+int store_list(const Row *row, const Ids *ids, const char *query, const char *key_value,
+               JsonVal **out)
+{
+    char *key = store_key(row, key_value, query);
+    CacheVal *v = store_get(key);
+    if (v) {
+        free(key);
+        *out = (JsonVal *)v;
+        return 0;
+    }
+    char *path = endpoint_path(row->list, ids, query);
+    json_t *items = NULL;
+    int rc = path ? client->list(row->list, path, row->list_key, &items) : -ENOENT;
+    free(path);
+    if (rc == 0) {
+        *out = json_val_new(items);
+        store_put(key, &(*out)->base, store_dir_ttl_ms());
+    }
+    free(key);
+    return rc;
+}
+
+int store_object(const Row *row, const Ids *ids, const char *key_value, const char *path,
+                 JsonFile **out)
+{
+    char *key = store_key(row, key_value, NULL);
+    CacheVal *v = store_get(key);
+    if (v) {
+        free(key);
+        *out = (JsonFile *)v;
+        return 0;
+    }
+    char *req_path = endpoint_path(row->get, ids, NULL);
+    json_t *json = NULL;
+    int rc = req_path ? client->get(row->get, req_path, &json) : -ENOENT;
+    free(req_path);
+    if (rc == 0) {
+        *out = json_file_new(path, json);
+        store_put(key, &(*out)->base, store_attr_ttl_ms());
+    } else if (rc == -ENOENT) {
+        store_drop(key);
+        store_absent(path, row->get);
+    }
+    free(key);
+    return rc;
+}
+
+/* ---- users ---------------------------------------------------------------- */
+
+int store_users(JsonVal **out)
+{
+    char *key = store_key(users_row, NULL, NULL);
+    CacheVal *v = store_get(key);
+    if (v) {
+        free(key);
+        *out = (JsonVal *)v;
+        return 0;
+    }
+    /* GET /users answers one status at a time; a user of any status is
+     * still a user an admin wants to see. */
+    static const char *const statuses[] = {"status=active", "status=inactive", "status=pending"};
+    json_t *users = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(statuses) && rc == 0; i++) {
+        Ids none = {0};
+        char *path = endpoint_path(users_row->list, &none, statuses[i]);
+        json_t *part = NULL;
+        rc = client->list(users_row->list, path, users_row->list_key, &part);
+        free(path);
+        if (rc == 0)
+            json_array_extend(users, part);
+        json_decref(part);
+    }
+    if (rc) {
+        json_decref(users);
+        free(key);
+        return rc;
+    }
+    *out = json_val_new(users);
+    store_put(key, &(*out)->base, store_dir_ttl_ms());
+    free(key);
+    return 0;
+}
+
+int store_user(const char *email, UserRef *u)
+{
+    memset(u, 0, sizeof(*u));
+    int rc = store_users(&u->list);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *user;
+    json_array_foreach(u->list->json, i, user)
+    {
+        const char *e = json_string_value(json_object_get(user, "email"));
+        if (!e || strcmp(e, email) != 0)
+            continue;
+        const char *id = json_string_value(json_object_get(user, "id"));
+        u->user = user;
+        u->has_id = id && *id;
+        u->key = u->has_id ? id : e;
+        const char *created = json_string_value(json_object_get(user, "created_at"));
+        u->created = created ? naming_parse_time(created) : -1;
+        return 0;
+    }
+    user_ref_drop(u);
+    return -ENOENT;
+}
+
+void user_ref_drop(UserRef *u)
+{
+    if (u->list)
+        cacheval_unref(&u->list->base);
+    memset(u, 0, sizeof(*u));
+}
+
+int store_user_ids(const char *email, UserRef *u, Ids *ids)
+{
+    memset(ids, 0, sizeof(*ids));
+    int rc = store_user(email, u);
+    if (rc == 0)
+        ids->user = u->key;
+    return rc;
+}
+
+/* ---- sets ------------------------------------------------------------------ */
+
+void store_hide(const char *path)
+{
+    strmap_put(hidden, path, NULL);
+}
+
+bool store_hidden(const char *path)
+{
+    return strmap_has(hidden, path);
+}
+
+static void *ref_json_file(void *v)
+{
+    return cacheval_ref(v);
+}
+
+void store_freeze(const char *path, JsonFile *f)
+{
+    strmap_put(frozen, path, cacheval_ref(&f->base));
+}
+
+JsonFile *store_frozen(const char *path)
+{
+    return strmap_get(frozen, path, ref_json_file);
+}
+
+void store_absent(const char *path, const char *why)
+{
+    int64_t *until = xmalloc(sizeof(*until));
+    *until = now_ms() + store_dir_ttl_ms();
+    if (strmap_put(absent, path, until))
+        log_info("%s: not in Zoom (%s answered 404); left out of listings for %d s", path, why,
+                 conf.dir_ttl);
+}
+
+static void *copy_deadline(void *v)
+{
+    int64_t *copy = xmalloc(sizeof(*copy));
+    *copy = *(int64_t *)v;
+    return copy;
+}
+
+bool store_is_absent(const char *path)
+{
+    int64_t *until = strmap_get(absent, path, copy_deadline);
+    bool yes = until && *until > now_ms();
+    free(until);
+    return yes;
+}
+
+bool store_first_time(const char *what)
+{
+    return strmap_put(noted, what, NULL);
+}
+
+/* ---- attributes -------------------------------------------------------------- */
+
+void store_fill_dir(struct stat *st, int64_t mtime)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_uid = conf.uid;
+    st->st_gid = conf.gid;
+    st->st_mode = S_IFDIR | (0777 & ~conf.umask);
+    st->st_nlink = 2;
+    st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : mount_time);
+}
+
+void store_fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_uid = conf.uid;
+    st->st_gid = conf.gid;
+    if (conf.read_only)
+        perm &= ~0222;
+    st->st_mode = S_IFREG | (perm & ~conf.umask);
+    st->st_nlink = 1;
+    st->st_size = size;
+    /* du reports the real size without reading anything. */
+    st->st_blocks = (size + 511) / 512;
+    st->st_blksize = 128 * 1024;
+    st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : mount_time);
+}
