@@ -91,10 +91,15 @@ def instance_by(mount, user, pred):
     raise AssertionError("no such instance folder for %s" % user["email"])
 
 
-def tap_get(contract, path):
-    """GET through the tap (hence Prism) with a valid token, as a client."""
-    req = urllib.request.Request(contract.tap.url + path, headers={
-        "Authorization": "Bearer " + contract.sim.token()})
+def tap_get(contract, path, method="GET", body=None):
+    """A call through the tap (hence Prism) with a valid token, as a client;
+    returns the status."""
+    headers = {"Authorization": "Bearer " + contract.sim.token()}
+    if body is not None:
+        body = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(contract.tap.url + path, data=body, method=method,
+                                 headers=headers)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(req, timeout=60) as r:
@@ -110,8 +115,9 @@ def tap_get(contract, path):
 def test_prism_reports_a_bad_request(contract):
     """page_size=abc (the spec wants an integer) is a request violation: the
     tap records it from Prism's header, Prism's log prints it, and the gate
-    fails on it with method, path and Prism's message. A good request of the
-    same kind is not reported."""
+    fails on it with method, path and Prism's message. So is a body with a
+    field of the wrong type. Good requests of the same kinds are not
+    reported."""
     st = run_step(contract.prism, contract.tap, "self-test",
                   lambda: tap_get(contract, "/v2/users?page_size=abc"))
     assert len(st.entries) == 1, st.entries
@@ -124,6 +130,15 @@ def test_prism_reports_a_bad_request(contract):
     with pytest.raises(pytest.fail.Exception) as failed:
         gate([st])
     assert "GET /v2/users?page_size=abc" in str(failed.value)
+
+    # A body is checked too: a topic must be a string. (For a user that does
+    # not exist, so that the emulator refuses it and nothing is created.)
+    st = run_step(contract.prism, contract.tap, "self-test",
+                  lambda: tap_get(contract, "/v2/users/nobody%40example.com/meetings", "POST",
+                                  {"topic": 5, "type": 2}))
+    assert st.entries[0]["status"] == 404, st.entries
+    problems = request_problems([st])
+    assert len(problems) == 1 and "[request.body.topic]" in problems[0], problems
 
     # The same calls done right, with the shapes of userId that zoomfs sends
     # ("me", an id, an email): no request violation (with the spec's
