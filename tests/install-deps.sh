@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs everything zoomfs needs to build, test and run its demo on Debian 12.
-# Idempotent: a second run installs nothing new. Needs root (CI and the dev
-# machines run as root); uses sudo when it is there and we are not root.
+# Installs everything zoomfs needs to build, test and run its demo on Debian 12:
+# the Debian packages, then Stoplight Prism for the contract check
+# (tests/contract/, pinned by its package-lock.json, into
+# tests/contract/node_modules). Idempotent: a second run installs nothing new.
+# Needs root (CI and the dev machines run as root); uses sudo when it is there
+# and we are not root.
 set -euo pipefail
+
+cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -19,6 +24,11 @@ packages=(
     # style check
     clang-format
 )
+# The contract check runs Prism on Node.js: Debian's, unless the machine
+# already has a node (and its npm).
+if ! command -v node >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -40,9 +50,19 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages already installed"
-    exit 0
+else
+    echo "install-deps: installing ${missing[*]}"
+    $SUDO apt-get update </dev/null
+    $SUDO apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
 fi
 
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+# Stoplight Prism, exactly as tests/contract/package-lock.json pins it.
+contract=tests/contract
+want=$(node -p "require('./$contract/package-lock.json').packages['node_modules/@stoplight/prism-cli'].version")
+have=$(node -p "try { require('./$contract/node_modules/@stoplight/prism-cli/package.json').version } catch (e) { '' }")
+if [ "$have" = "$want" ] && [ -x "$contract/node_modules/.bin/prism" ]; then
+    echo "install-deps: Stoplight Prism $want already installed in $contract/node_modules"
+else
+    echo "install-deps: installing Stoplight Prism $want into $contract/node_modules (npm ci)"
+    (cd "$contract" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+fi

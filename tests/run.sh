@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds zoomfs with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-test/, runs the C
-# unit tests, a clang-format check, then the emulator's tests and the
-# integration tests (real FUSE mounts against the emulator).
+# unit tests, a clang-format check, then the emulator's tests, the
+# integration tests (real FUSE mounts against the emulator) and the contract
+# check (every request zoomfs sends validated against Zoom's OpenAPI spec by
+# Stoplight Prism).
 #
 #   tests/run.sh                      everything
 #   ZOOMFS_SKIP_DEPS=1 tests/run.sh   skip tests/install-deps.sh
@@ -58,11 +60,11 @@ if [ "${#cfiles[@]}" -gt 0 ]; then
     clang-format --dry-run --Werror "${cfiles[@]}" || fail "clang-format"
 fi
 
-step "emulator and integration tests (pytest)"
+step "emulator, integration and contract tests (pytest)"
 export ZOOMFS_BIN="$ROOT/build-test/zoomfs"
 pytest_dirs=()
 [ -d tests/zoomsim ] && pytest_dirs+=(tests/zoomsim)
-pytest_dirs+=(tests/integration)
+pytest_dirs+=(tests/integration tests/contract)
 /usr/bin/python3 -m pytest "${pytest_dirs[@]}" -v -rfE -p no:cacheprovider "$@"
 rc=$?
 # 5 = no test collected: that is a failure of this script, not a pass.
