@@ -3,10 +3,10 @@ Errors have Zoom's shape, {"code": <HTTP status or Zoom code>, "message": ...}."
 
 import re
 
-from .clock import parse_iso
-from .config import RUNTIME
+from .clock import iso, parse_iso, utcnow
+from .config import CHOICES, RUNTIME
 from .messages import ApiError, json_response, no_content
-from .recordings import FILE_TYPES
+from .recordings import FILE_TYPES, TRASH_TYPES
 from .traffic import FaultError
 
 
@@ -28,6 +28,23 @@ def file_info(sim, req):
 
 def complete_file(sim, req):
     rendered = sim.account.complete_file(req.params["key"])
+    if rendered is None:
+        raise ApiError(404, 404, "No such file.")
+    return json_response(200, rendered)
+
+
+def trash_file(sim, req):
+    """Put a file in the trash as if at deleted_time (default now)."""
+    spec = req.json()
+    when = spec.get("deleted_time", iso(utcnow()))
+    trash_type = spec.get("trash_type", "recording_file")
+    try:
+        parse_iso(when)
+    except ValueError:
+        raise _bad("deleted_time must be yyyy-mm-ddThh:mm:ssZ") from None
+    if trash_type not in TRASH_TYPES:
+        raise _bad(f"trash_type must be one of {', '.join(TRASH_TYPES)}")
+    rendered = sim.account.trash_file(req.params["key"], when, trash_type)
     if rendered is None:
         raise ApiError(404, 404, "No such file.")
     return json_response(200, rendered)
@@ -134,8 +151,10 @@ def set_config(sim, req):
         if kind is None:
             raise _bad(f"{name} cannot be changed; use one of {', '.join(RUNTIME)}")
         if type(value) is not kind or (kind is int and value < 0):
-            expected = "a non-negative integer" if kind is int else "a boolean"
+            expected = {int: "a non-negative integer", bool: "a boolean", str: "a string"}[kind]
             raise _bad(f"{name} must be {expected}")
+        if value not in CHOICES.get(name, (value,)):
+            raise _bad(f"{name} must be one of {', '.join(CHOICES[name])}")
     for name, value in body.items():
         setattr(sim.config, name, value)
     return json_response(200, _runtime(sim))
@@ -145,6 +164,7 @@ _ROUTES = [
     ("GET", "/_sim/account", account),
     ("GET", "/_sim/files/(?P<key>[^/]+)", file_info),
     ("POST", "/_sim/files/(?P<key>[^/]+)/complete", complete_file),
+    ("POST", "/_sim/files/(?P<key>[^/]+)/trash", trash_file),
     ("GET", "/_sim/counters", counters),
     ("POST", "/_sim/reset", reset),
     ("GET", "/_sim/log", log),

@@ -1,0 +1,226 @@
+"""Tests of the emulator's scopes, trash, past meetings, registrants and occurrences.
+
+Run from the repository root:  /usr/bin/python3 -m pytest tests/zoomsim -q
+"""
+
+import contextlib
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import pytest
+
+from zoomsim import routes, scopes
+from zoomsim.test_zoomsim import _start, encode_uuid, owner_instances
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """The default account, shared by tests that only read."""
+    yield from _start()
+
+
+@pytest.fixture
+def fresh():
+    yield from _start()
+
+
+@contextlib.contextmanager
+def started(*args):
+    """An emulator with these options, stopped (and checked) at the end."""
+    gen = _start(*args)
+    server = next(gen)
+    try:
+        yield server
+    finally:
+        next(gen, None)
+
+
+TOKEN_HEADERS = {"Authorization": "Basic ZGVtby1jbGllbnQ6ZGVtby1zZWNyZXQ=",
+                 "Content-Type": "application/x-www-form-urlencoded"}
+TOKEN_FORM = "grant_type=account_credentials&account_id=demo-account"
+
+
+def error(reply):
+    return reply.status, reply.json()["code"], reply.json()["message"]
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---- scopes -------------------------------------------------------------------------
+
+def test_every_v2_route_has_its_scopes():
+    v2 = {r.name for r in routes.ROUTES if r.category}
+    assert v2 - set(scopes.NEEDS) == set()
+    assert set(scopes.NEEDS) - v2 == set()
+
+
+def test_default_token_carries_the_classic_admin_scopes(sim):
+    reply = sim.request("POST", "/oauth/token", TOKEN_FORM, TOKEN_HEADERS)
+    assert reply.json()["scope"] == scopes.DEFAULT
+
+
+def test_classic_scope_missing_is_400_4711_listing_the_classic_ones():
+    with started("--scopes", "recording:read:admin") as server:
+        token = server.token
+        assert server.api("GET", "/users/me/recordings").status == 200
+        assert error(server.api("GET", "/users")) == (
+            400, 4711, "Invalid access token, does not contain scopes:"
+            "[user:write:admin, user:read:admin].")
+        assert error(server.api("GET", "/users/me")) == (
+            400, 4711, "Invalid access token, does not contain scopes:"
+            "[user:write:admin, user:read:admin, user:read, user:write].")
+        inst = owner_instances(server)[2]
+        reply = server.api("DELETE", f"/meetings/{encode_uuid(inst['uuid'])}/recordings")
+        assert error(reply) == (400, 4711, "Invalid access token, does not contain scopes:"
+                                "[recording:write:admin, recording:write].")
+        assert reply.headers["X-RateLimit-Category"] == "Light"
+        # A download needs only a read scope.
+        first, _ = server.download(inst["recording_files"][0]["download_url"], token=token)
+        assert first.status == 302
+
+
+def test_granular_scopes_are_checked_and_listed_granular():
+    with started("--scopes", "cloud_recording:read:list_user_recordings:admin,"
+                 "user:read:list_users:admin") as server:
+        reply = server.request("POST", "/oauth/token", TOKEN_FORM, TOKEN_HEADERS)
+        assert reply.json()["scope"] == ("cloud_recording:read:list_user_recordings:admin "
+                                         "user:read:list_users:admin")
+        assert server.api("GET", "/users").status == 200
+        assert server.api("GET", "/users/me/recordings").status == 200
+        assert error(server.api("GET", "/users/me")) == (
+            400, 4711, "Invalid access token, does not contain scopes:[user:read:user:admin].")
+        inst = owner_instances(server)[3]
+        reply = server.api("GET", f"/meetings/{encode_uuid(inst['uuid'])}/recordings")
+        assert error(reply)[2].endswith(":[cloud_recording:read:list_recording_files:admin].")
+        first, _ = server.download(inst["recording_files"][0]["download_url"])
+        assert first.status == 302
+
+
+def test_scopes_change_at_run_time_for_new_tokens_only(fresh):
+    old = fresh.token
+    assert fresh.control("POST", "/config", {"scopes": "user:read:admin"})["scopes"] == \
+        "user:read:admin"
+    new = fresh.new_token()
+    inst = owner_instances(fresh)[3]
+    url = inst["recording_files"][0]["download_url"]
+    assert fresh.request("GET", "/v2/users/me/recordings", token=old).status == 200
+    reply = fresh.request("GET", "/v2/users/me/recordings", token=new)
+    assert reply.status == 400 and reply.json()["code"] == 4711
+    assert fresh.request("GET", "/v2/users/me", token=new).status == 200
+    # A download without a recording scope gets the sign-in page, as a refused token does.
+    page = fresh.request("GET", url, token=new)
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert fresh.request("GET", url, token=old).status == 302
+    assert fresh.request("POST", "/_sim/config", {"scopes": 3}).status == 400
+    assert fresh.request("POST", "/_sim/config", {"plan": "gold"}).status == 400
+    assert fresh.control("POST", "/config", {"plan": "basic"})["plan"] == "basic"
+
+
+# ---- trash and recover ----------------------------------------------------------------
+
+def trash_listing(server, trash_type=None, extra=""):
+    query = "trash=true" + (f"&trash_type={trash_type}" if trash_type else "") + extra
+    return server.get(f"/users/me/recordings?{query}")["meetings"]
+
+
+def test_trash_types_keep_files_and_instances_apart(fresh):
+    paused, _, plain, long_topic = owner_instances(fresh)
+    one = long_topic["recording_files"][0]
+    uuid = encode_uuid(long_topic["uuid"])
+    assert fresh.api("DELETE", f"/meetings/{uuid}/recordings/{one['id']}").status == 204
+    assert fresh.api("DELETE", f"/meetings/{encode_uuid(plain['uuid'])}/recordings").status == 204
+    # meeting_recordings (the default): the instance trashed whole, every file of it.
+    whole = trash_listing(fresh)
+    assert whole == trash_listing(fresh, "meeting_recordings")
+    assert [i["uuid"] for i in whole] == [plain["uuid"]]
+    assert len(whole[0]["recording_files"]) == len(plain["recording_files"])
+    assert all(f["deleted_time"] for f in whole[0]["recording_files"])
+    # recording_file: the one file trashed on its own.
+    single = trash_listing(fresh, "recording_file")
+    assert [i["uuid"] for i in single] == [long_topic["uuid"]]
+    assert [f["id"] for f in single[0]["recording_files"]] == [one["id"]]
+    assert single[0]["recording_count"] == 1
+    assert single[0]["total_size"] == one["file_size"]
+    # Trashing the rest of that instance puts the rest under meeting_recordings.
+    assert fresh.api("DELETE", f"/meetings/{uuid}/recordings").status == 204
+    assert [i["uuid"] for i in trash_listing(fresh)] == [long_topic["uuid"], plain["uuid"]]
+    assert [f["id"] for f in trash_listing(fresh, "recording_file")[0]["recording_files"]] == \
+        [one["id"]]
+    reply = fresh.api("GET", "/users/me/recordings?trash=true&trash_type=files")
+    assert error(reply) == (400, 300, "Invalid parameter: trash_type.")
+    assert paused["uuid"] not in [i["uuid"] for i in trash_listing(fresh)]
+
+
+def test_trash_ignores_from_and_to(fresh):
+    oldest = owner_instances(fresh)[0]  # months ago
+    uuid = encode_uuid(oldest["uuid"])
+    assert fresh.api("DELETE", f"/meetings/{uuid}/recordings").status == 204
+    listed = fresh.get("/users/me/recordings?trash=true&from=2001-01-01&to=2001-01-31")
+    assert [i["uuid"] for i in listed["meetings"]] == [oldest["uuid"]]
+    assert listed["from"] != "2001-01-01"
+    assert fresh.api("GET", "/users/me/recordings?trash=true&from=junk").status == 200
+    assert fresh.api("GET", "/users/me/recordings?from=junk").status == 400
+
+
+def test_recover_one_file(fresh):
+    paused = owner_instances(fresh)[0]
+    uuid = encode_uuid(paused["uuid"])
+    first, second = paused["recording_files"][:2]
+    for f in (first, second):
+        assert fresh.api("DELETE", f"/meetings/{uuid}/recordings/{f['id']}").status == 204
+    path = f"/meetings/{uuid}/recordings/{first['id']}/status"
+    assert error(fresh.api("PUT", path, {"action": "trash"}))[:2] == (400, 300)
+    reply = fresh.api("PUT", path, {"action": "recover"})
+    assert (reply.status, reply.body) == (204, b"")
+    live = [f.get("id") for f in fresh.get(f"/meetings/{uuid}/recordings")["recording_files"]]
+    assert first["id"] in live and second["id"] not in live
+    assert error(fresh.api("PUT", path, {"action": "recover"}))[:2] == (404, 3301)
+    unknown = f"/meetings/{uuid}/recordings/no-such-file/status"
+    assert error(fresh.api("PUT", unknown, {"action": "recover"}))[:2] == (404, 3301)
+    # A file of an instance trashed whole can be recovered on its own too.
+    assert fresh.api("DELETE", f"/meetings/{uuid}/recordings").status == 204
+    assert fresh.api("PUT", path, {"action": "recover"}).status == 204
+    assert [f["id"] for f in fresh.get(f"/meetings/{uuid}/recordings")["recording_files"]] \
+        == [first["id"]]
+    log = fresh.control("GET", "/log")
+    assert "PUT /meetings/{meetingId}/recordings/{recordingId}/status" in \
+        {e["route"] for e in log}
+
+
+def test_delete_for_good_works_on_trashed_files_and_instances(fresh):
+    _, _, plain, long_topic = owner_instances(fresh)
+    victim = long_topic["recording_files"][0]
+    uuid = encode_uuid(long_topic["uuid"])
+    assert fresh.api("DELETE", f"/meetings/{uuid}/recordings/{victim['id']}").status == 204
+    reply = fresh.api("DELETE", f"/meetings/{uuid}/recordings/{victim['id']}?action=delete")
+    assert reply.status == 204
+    assert trash_listing(fresh, "recording_file") == []
+    assert fresh.request("GET", f"/_sim/files/{victim['_key']}").status == 404
+    plain_uuid = encode_uuid(plain["uuid"])
+    assert fresh.api("DELETE", f"/meetings/{plain_uuid}/recordings").status == 204
+    assert fresh.api("DELETE", f"/meetings/{plain_uuid}/recordings?action=delete").status == 204
+    assert trash_listing(fresh) == []
+    assert plain["uuid"] not in [i["uuid"] for i in owner_instances(fresh)]
+
+
+def test_trash_keeps_files_30_days(fresh):
+    paused = owner_instances(fresh)[0]
+    uuid = encode_uuid(paused["uuid"])
+    now = datetime.now(timezone.utc)
+    young, old = paused["recording_files"][:2]
+    for rec, days in ((young, 29), (old, 31)):
+        trashed = fresh.control("POST", f"/files/{rec['_key']}/trash",
+                                {"deleted_time": iso(now - timedelta(days=days))})
+        assert trashed["_trash_type"] == "recording_file"
+    listed = trash_listing(fresh, "recording_file")
+    assert [f["id"] for f in listed[0]["recording_files"]] == [young["id"]]
+    assert fresh.request("GET", f"/_sim/files/{old['_key']}").status == 404
+    path = f"/meetings/{uuid}/recordings/{old['id']}/status"
+    assert error(fresh.api("PUT", path, {"action": "recover"}))[:2] == (404, 3301)
+    path = f"/meetings/{uuid}/recordings/{young['id']}/status"
+    assert fresh.api("PUT", path, {"action": "recover"}).status == 204
+    assert fresh.request("POST", f"/_sim/files/{young['_key']}/trash",
+                         {"trash_type": "bin"}).status == 400
+    assert fresh.request("POST", "/_sim/files/nothing/trash", {}).status == 404
