@@ -141,6 +141,7 @@ class Account:
         self._owners = {}  # uuid -> User
         self._files = {}  # file key -> (Instance, RecFile)
         self._ids = set()  # every meeting id handed out, never reused
+        self.past_meetings = {}  # uuid -> past.PastMeeting
 
     # ---- identifiers -------------------------------------------------------------
 
@@ -468,6 +469,11 @@ class Account:
             self.add_file(inst, file_type, start, end, size, spec.get("recording_type"),
                           spec.get("processing", False))
         return self._render(inst, internal=True)
+
+    @_locked
+    def instance(self, uuid):
+        """The Instance with this UUID, or None."""
+        return self._instances.get(uuid)
 
     def _render(self, inst, **how):
         return inst.render(self.base_url, self.account_id, **how)

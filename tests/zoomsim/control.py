@@ -3,6 +3,7 @@ Errors have Zoom's shape, {"code": <HTTP status or Zoom code>, "message": ...}."
 
 import re
 
+from . import past
 from .clock import iso, parse_iso, utcnow
 from .config import CHOICES, RUNTIME
 from .messages import ApiError, json_response, no_content
@@ -124,11 +125,19 @@ def add_recording(sim, req):
     files = spec.get("files")
     if files is not None and not isinstance(files, list):
         raise _bad("files must be a list")
+    people, polls = _whole(spec, "participants", 2), _whole(spec, "polls", 0)
+    if people > past.MAX_PEOPLE:
+        raise _bad(f"participants must be at most {past.MAX_PEOPLE}")
     rendered = sim.account.add_recording(
         req.params["userId"], topic, start, _whole(spec, "duration", 60, 1),
         _whole(spec, "id", None, 1), uuid, _whole(spec, "type", 2, 1),
         None if files is None else [_file_spec(f) for f in files], sim.config.file_size)
+    past.add(sim.account, sim.account.instance(rendered["uuid"]), people, polls)
     return json_response(201, rendered)
+
+
+def past_meetings(sim, req):
+    return json_response(200, past.snapshot(sim.account))
 
 
 def patch_meeting(sim, req):
@@ -174,6 +183,7 @@ _ROUTES = [
     ("POST", "/_sim/tokens/expire", expire_tokens),
     ("POST", "/_sim/users/(?P<userId>[^/]+)/recordings", add_recording),
     ("PATCH", "/_sim/meetings/(?P<meetingId>[^/]+)", patch_meeting),
+    ("GET", "/_sim/past_meetings", past_meetings),
     ("GET", "/_sim/config", get_config),
     ("POST", "/_sim/config", set_config),
 ]

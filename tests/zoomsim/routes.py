@@ -10,7 +10,7 @@ import sys
 import traceback
 from functools import partial
 
-from . import downloads, rest, scopes
+from . import downloads, past, rest, scopes
 from .account import MEETING, WEBINAR
 from .clock import iso, next_midnight, utcnow
 from .messages import ApiError, decode_param, html_response, json_response
@@ -31,7 +31,7 @@ class Route:
         self.category = category
         self.faultable = faultable
         self.name = f"{method} {template}"
-        greedy = "/recordings" in template
+        greedy = "/recordings" in template or template.startswith("/past_meetings/")
 
         def param(match):
             # A meeting UUID whose '/' was encoded only once arrives here as '/': the
@@ -73,6 +73,8 @@ ROUTES = [
     Route("PUT", "/meetings/{meetingId}/recordings/status", rest.recover_recordings, "Light"),
     Route("PUT", "/meetings/{meetingId}/recordings/{recordingId}/status",
           rest.recover_recording_file, "Light"),
+    Route("GET", "/past_meetings/{meetingId}/participants", past.participants, "Medium"),
+    Route("GET", "/past_meetings/{meetingId}/polls", past.polls, "Medium"),
     Route("GET", "/rec/download/{fileKey}", downloads.download),
     Route("HEAD", "/rec/download/{fileKey}", downloads.download),
     Route("GET", "/cdn/{fileKey}", downloads.cdn),

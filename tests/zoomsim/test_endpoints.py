@@ -224,3 +224,122 @@ def test_trash_keeps_files_30_days(fresh):
     assert fresh.request("POST", f"/_sim/files/{young['_key']}/trash",
                          {"trash_type": "bin"}).status == 400
     assert fresh.request("POST", "/_sim/files/nothing/trash", {}).status == 404
+
+
+# ---- past meetings: participants and polls ------------------------------------------
+
+def all_participants(server, ref, page_size=None):
+    query, pages, out = f"?page_size={page_size}" if page_size else "?", [], []
+    token = ""
+    while True:
+        page = server.get(f"/past_meetings/{ref}/participants{query}"
+                          + (f"&next_page_token={token}" if token else ""))
+        pages.append(page)
+        out += page["participants"]
+        token = page["next_page_token"]
+        if not token:
+            return pages, out
+
+
+def test_participants_paginate_over_357_people(sim):
+    crowd = next(p for p in sim.control("GET", "/past_meetings") if p["participants_count"] == 357)
+    owner = sim.account()["users"][0]
+    ref = encode_uuid(crowd["uuid"])
+    assert "//" in crowd["uuid"]
+    pages, people = all_participants(sim, ref, 300)
+    assert [len(p["participants"]) for p in pages] == [300, 57]
+    assert {k for k in pages[0] if k != "participants"} == {
+        "next_page_token", "page_count", "page_size", "total_records"}
+    assert (pages[0]["total_records"], pages[0]["page_count"], pages[0]["page_size"]) == \
+        (357, 2, 300)
+    assert people == crowd["participants"]
+    assert people[0] == {"id": owner["id"], "name": "Alice Anderson",
+                         "user_email": owner["email"]}
+    assert len({p["name"] for p in people}) == 357
+    guests = [p for p in people if p["id"] == ""]
+    assert guests and any(p["user_email"] for p in guests) and \
+        any(p["user_email"] == "" for p in guests)
+    pages, again = all_participants(sim, ref)  # default page size 30
+    assert len(pages) == 12 and again == people
+    once = quote(crowd["uuid"], safe="")  # '//' encoded once: another UUID
+    assert error(sim.api("GET", f"/past_meetings/{once}/participants"))[:2] == (404, 3001)
+
+
+def test_participants_by_meeting_id_and_of_a_lonely_host(sim):
+    instances = owner_instances(sim)
+    past = {p["uuid"]: p for p in sim.control("GET", "/past_meetings")}
+    latest = instances[2]  # the latest instance of the recurring meeting
+    listed = sim.get(f"/past_meetings/{latest['id']}/participants")
+    assert listed["participants"] == past[latest["uuid"]]["participants"]
+    assert listed["total_records"] == 8
+    lonely = instances[3]  # only the host attended: Zoom lists nobody
+    assert past[lonely["uuid"]]["participants_count"] == 1
+    listed = sim.get(f"/past_meetings/{encode_uuid(lonely['uuid'])}/participants")
+    assert (listed["participants"], listed["total_records"], listed["next_page_token"]) == \
+        ([], 0, "")
+    assert error(sim.api("GET", "/past_meetings/12345678901/participants")) == (
+        404, 3001, "This meeting is not available or ID is not valid.")
+    assert error(sim.api("GET", "/past_meetings/nope==/polls"))[:2] == (404, 3001)
+    counters = sim.control("GET", "/counters")
+    assert counters["GET /past_meetings/{meetingId}/participants"]["404"] >= 1
+    reply = sim.api("GET", f"/past_meetings/{latest['id']}/participants")
+    assert reply.headers["X-RateLimit-Category"] == "Medium"
+
+
+def test_polls(sim):
+    instances = owner_instances(sim)
+    past = {p["uuid"]: p for p in sim.control("GET", "/past_meetings")}
+    paused = instances[0]
+    polls = sim.get(f"/past_meetings/{encode_uuid(paused['uuid'])}/polls")
+    assert polls == {"id": paused["id"], "uuid": paused["uuid"],
+                     "start_time": paused["start_time"],
+                     "questions": past[paused["uuid"]]["questions"]}
+    asked = {d["question"] for q in polls["questions"] for d in q["question_details"]}
+    assert len(asked) == 2
+    assert any(q["name"] == "Anonymous Attendee" and q["email"] == "" for q in polls["questions"])
+    named = [q for q in polls["questions"] if q["name"] != "Anonymous Attendee"]
+    assert named and all(set(d) == {"question", "answer", "polling_id", "date_time"}
+                         for q in named for d in q["question_details"])
+    crowd = instances[1]  # no polls: an empty list, not an error
+    polls = sim.get(f"/past_meetings/{encode_uuid(crowd['uuid'])}/polls")
+    assert polls["questions"] == [] and polls["uuid"] == crowd["uuid"]
+
+
+def test_past_meetings_outlive_recordings_and_come_with_new_ones(fresh):
+    lonely = owner_instances(fresh)[3]
+    uuid = encode_uuid(lonely["uuid"])
+    assert fresh.api("DELETE", f"/meetings/{uuid}/recordings?action=delete").status == 204
+    assert fresh.api("GET", f"/past_meetings/{uuid}/participants").status == 200
+    start = iso(datetime.now(timezone.utc) - timedelta(hours=2))
+    added = fresh.control("POST", "/users/me/recordings",
+                          {"start_time": start, "participants": 5, "polls": 1})
+    listed = fresh.get(f"/past_meetings/{encode_uuid(added['uuid'])}/participants")
+    assert listed["total_records"] == 5
+    assert fresh.get(f"/past_meetings/{encode_uuid(added['uuid'])}/polls")["questions"]
+    plain = fresh.control("POST", "/users/me/recordings", {"start_time": start})
+    listed = fresh.get(f"/past_meetings/{encode_uuid(plain['uuid'])}/participants")
+    assert listed["total_records"] == 2
+    assert fresh.request("POST", "/_sim/users/me/recordings",
+                         {"start_time": start, "participants": -1}).status == 400
+
+
+def test_a_basic_account_is_refused_past_meeting_reports(fresh):
+    crowd = owner_instances(fresh)[1]
+    ref = encode_uuid(crowd["uuid"])
+    fresh.control("POST", "/config", {"plan": "basic"})
+    for what in ("participants", "polls"):
+        assert error(fresh.api("GET", f"/past_meetings/{ref}/{what}")) == (
+            400, 200, "Only available for paid account: demo-account.")
+    fresh.control("POST", "/config", {"plan": "pro"})
+    assert fresh.api("GET", f"/past_meetings/{ref}/participants").status == 200
+    with started("--plan", "basic", "--users", "1") as server:
+        assert server.api("GET", f"/past_meetings/{crowd['id']}/polls").status == 400
+
+
+def test_meetings_over_a_year_ago_are_out_of_reach():
+    with started("--users", "1", "--months", "20") as server:
+        oldest, newest = owner_instances(server)[0], owner_instances(server)[-1]
+        assert error(server.api("GET", f"/past_meetings/{encode_uuid(oldest['uuid'])}/polls")) \
+            == (400, 12702, "Can not access a meeting a year ago.")
+        ref = encode_uuid(newest["uuid"])
+        assert server.api("GET", f"/past_meetings/{ref}/participants").status == 200
