@@ -142,6 +142,8 @@ class Account:
         self._files = {}  # file key -> (Instance, RecFile)
         self._ids = set()  # every meeting id handed out, never reused
         self.past_meetings = {}  # uuid -> past.PastMeeting
+        self.registrants = {}  # meeting or webinar id -> [registrant] (registrants.py)
+        self.registrant_rng = random.Random(f"{seed}:registrants")
 
     # ---- identifiers -------------------------------------------------------------
 

@@ -3,7 +3,7 @@ Errors have Zoom's shape, {"code": <HTTP status or Zoom code>, "message": ...}."
 
 import re
 
-from . import past
+from . import past, registrants
 from .clock import iso, parse_iso, utcnow
 from .config import CHOICES, RUNTIME
 from .messages import ApiError, json_response, no_content
@@ -140,6 +140,10 @@ def past_meetings(sim, req):
     return json_response(200, past.snapshot(sim.account))
 
 
+def registrations(sim, req):
+    return json_response(200, registrants.snapshot(sim.account))
+
+
 def patch_meeting(sim, req):
     return json_response(200, sim.account.force_patch_meeting(req.params["meetingId"],
                                                               req.json()))
@@ -184,6 +188,7 @@ _ROUTES = [
     ("POST", "/_sim/users/(?P<userId>[^/]+)/recordings", add_recording),
     ("PATCH", "/_sim/meetings/(?P<meetingId>[^/]+)", patch_meeting),
     ("GET", "/_sim/past_meetings", past_meetings),
+    ("GET", "/_sim/registrants", registrations),
     ("GET", "/_sim/config", get_config),
     ("POST", "/_sim/config", set_config),
 ]

@@ -10,7 +10,7 @@ import sys
 import traceback
 from functools import partial
 
-from . import downloads, past, rest, scopes
+from . import downloads, past, registrants, rest, scopes
 from .account import MEETING, WEBINAR
 from .clock import iso, next_midnight, utcnow
 from .messages import ApiError, decode_param, html_response, json_response
@@ -75,6 +75,22 @@ ROUTES = [
           rest.recover_recording_file, "Light"),
     Route("GET", "/past_meetings/{meetingId}/participants", past.participants, "Medium"),
     Route("GET", "/past_meetings/{meetingId}/polls", past.polls, "Medium"),
+    Route("GET", "/meetings/{meetingId}/registrants",
+          partial(registrants.list_registrants, kind=MEETING), "Medium"),
+    Route("POST", "/meetings/{meetingId}/registrants",
+          partial(registrants.add_registrant, kind=MEETING), "Light"),
+    Route("GET", "/meetings/{meetingId}/registrants/{registrantId}",
+          partial(registrants.get_registrant, kind=MEETING), "Light"),
+    Route("DELETE", "/meetings/{meetingId}/registrants/{registrantId}",
+          partial(registrants.delete_registrant, kind=MEETING), "Light"),
+    Route("GET", "/webinars/{webinarId}/registrants",
+          partial(registrants.list_registrants, kind=WEBINAR), "Medium"),
+    Route("POST", "/webinars/{webinarId}/registrants",
+          partial(registrants.add_registrant, kind=WEBINAR), "Light"),
+    Route("GET", "/webinars/{webinarId}/registrants/{registrantId}",
+          partial(registrants.get_registrant, kind=WEBINAR), "Light"),
+    Route("DELETE", "/webinars/{webinarId}/registrants/{registrantId}",
+          partial(registrants.delete_registrant, kind=WEBINAR), "Light"),
     Route("GET", "/rec/download/{fileKey}", downloads.download),
     Route("HEAD", "/rec/download/{fileKey}", downloads.download),
     Route("GET", "/cdn/{fileKey}", downloads.cdn),

@@ -343,3 +343,169 @@ def test_meetings_over_a_year_ago_are_out_of_reach():
             == (400, 12702, "Can not access a meeting a year ago.")
         ref = encode_uuid(newest["uuid"])
         assert server.api("GET", f"/past_meetings/{ref}/participants").status == 200
+
+
+# ---- registrants ------------------------------------------------------------------------
+
+def meetings_of(server, index=0, attr="meetings"):
+    account = server.account()
+    return account[attr][account["users"][index]["id"]]
+
+
+def test_registrants_by_status(sim):
+    manual = meetings_of(sim)[0]
+    assert manual["settings"]["approval_type"] == 1
+    seeded = sim.control("GET", "/registrants")[str(manual["id"])]
+    default = sim.get(f"/meetings/{manual['id']}/registrants")
+    assert default == sim.get(f"/meetings/{manual['id']}/registrants?status=approved")
+    counts = {}
+    for status in ("approved", "pending", "denied"):
+        page = sim.get(f"/meetings/{manual['id']}/registrants?status={status}")
+        counts[status] = page["total_records"]
+        assert {"page_count", "page_number", "page_size", "total_records",
+                "next_page_token"} <= set(page)
+        assert all(r["status"] == status for r in page["registrants"])
+        assert all(("join_url" in r) == (status == "approved") for r in page["registrants"])
+        expected = [{k: v for k, v in r.items() if k != "_occurrences"} for r in seeded
+                    if r["status"] == status]
+        for r in expected:
+            if status != "approved":
+                del r["join_url"]
+        assert page["registrants"] == expected
+    assert counts == {"approved": 3, "pending": 2, "denied": 1}
+    one = default["registrants"][0]
+    assert set(one) >= {"id", "email", "first_name", "last_name", "status", "create_time",
+                        "join_url", "custom_questions"}
+    assert sim.get(f"/meetings/{manual['id']}/registrants/{one['id']}") == one
+    assert error(sim.api("GET", f"/meetings/{manual['id']}/registrants?status=all")) == (
+        400, 300, "Invalid parameter: status.")
+
+
+def test_registrants_paginate(sim):
+    recurring = meetings_of(sim)[1]
+    first = sim.get(f"/meetings/{recurring['id']}/registrants")
+    assert (first["total_records"], len(first["registrants"]), first["page_count"]) == \
+        (35, 30, 2)
+    rest = sim.get(f"/meetings/{recurring['id']}/registrants?next_page_token="
+                   f"{first['next_page_token']}")
+    assert len(rest["registrants"]) == 5 and rest["next_page_token"] == ""
+    ids = [r["id"] for r in first["registrants"] + rest["registrants"]]
+    assert len(set(ids)) == 35
+    occurrence = recurring["occurrences"][3]["occurrence_id"]
+    assert sim.get(f"/meetings/{recurring['id']}/registrants?occurrence_id={occurrence}"
+                   )["total_records"] == 35
+    reply = sim.api("GET", f"/meetings/{recurring['id']}/registrants?occurrence_id=1")
+    assert error(reply) == (400, 3000, "Invalid occurrence_id.")
+
+
+def test_registration_not_enabled(sim):
+    plain = meetings_of(sim, 1)[1]
+    assert plain["settings"]["approval_type"] == 2
+    mid = plain["id"]
+    body = {"email": "a@example.org", "first_name": "A"}
+    assert error(sim.api("GET", f"/meetings/{mid}/registrants")) == (
+        400, 300, f"This meeting has not set registration as required: {mid}.")
+    assert error(sim.api("POST", f"/meetings/{mid}/registrants", body)) == (
+        404, 404, f"Registration has not been enabled for this meeting: {mid}.")
+    assert error(sim.api("GET", f"/meetings/{mid}/registrants/x"))[:2] == (400, 300)
+    assert error(sim.api("DELETE", f"/meetings/{mid}/registrants/x")) == (
+        400, 404, f"Registration has not been enabled for this meeting: {mid}.")
+    webinar = meetings_of(sim, 0, "webinars")
+    assert all(w["settings"]["approval_type"] in (0, 1) for w in webinar)
+    assert error(sim.api("GET", "/meetings/12345678901/registrants"))[:2] == (404, 3001)
+    assert error(sim.api("GET", "/webinars/12345678901/registrants"))[:2] == (404, 3001)
+
+
+def test_add_get_and_delete_a_registrant(fresh):
+    manual, recurring = meetings_of(fresh)[:2]
+    path = f"/meetings/{manual['id']}/registrants"
+    reply = fresh.api("POST", path, {"email": "zoe.new@example.org", "first_name": "Zoë",
+                                     "last_name": "Neu", "country": "CH", "language": "de-DE"})
+    assert reply.status == 201
+    created = reply.json()
+    assert set(created) == {"id", "registrant_id", "start_time", "topic"}  # pending: no URL
+    assert (created["id"], created["topic"]) == (manual["id"], manual["topic"])
+    pending = fresh.get(f"{path}?status=pending")["registrants"]
+    assert pending[-1]["id"] == created["registrant_id"] and pending[-1]["first_name"] == "Zoë"
+    again = fresh.api("POST", path, {"email": "ZOE.NEW@example.org", "first_name": "Z"})
+    assert again.json()["registrant_id"] == created["registrant_id"]
+    auto = fresh.api("POST", path, {"email": "x@example.org", "first_name": "X",
+                                    "auto_approve": True}).json()
+    assert auto["join_url"].startswith("https://")
+    one = fresh.get(f"{path}/{auto['registrant_id']}")
+    assert (one["status"], one["join_url"]) == ("approved", auto["join_url"])
+    assert fresh.api("DELETE", f"{path}/{auto['registrant_id']}").status == 204
+    assert error(fresh.api("GET", f"{path}/{auto['registrant_id']}")) == (
+        400, 3000, f"Registrant {auto['registrant_id']} was not found.")
+    assert error(fresh.api("DELETE", f"{path}/{auto['registrant_id']}"))[:2] == (400, 3000)
+    # A recurring meeting: all occurrences, or those asked for.
+    rpath = f"/meetings/{recurring['id']}/registrants"
+    occurrences = [o["occurrence_id"] for o in recurring["occurrences"]]
+    every = fresh.api("POST", rpath, {"email": "e@example.org", "first_name": "E"}).json()
+    assert [o["occurrence_id"] for o in every["occurrences"]] == occurrences
+    some = fresh.api("POST", f"{rpath}?occurrence_ids={occurrences[1]},{occurrences[2]}",
+                     {"email": "s@example.org", "first_name": "S"}).json()
+    assert [o["occurrence_id"] for o in some["occurrences"]] == occurrences[1:3]
+    listed = fresh.get(f"{rpath}?occurrence_id={occurrences[0]}&page_size=300")
+    assert some["registrant_id"] not in [r["id"] for r in listed["registrants"]]
+    reply = fresh.api("POST", f"{rpath}?occurrence_ids=1", {"email": "q@example.org",
+                                                            "first_name": "Q"})
+    assert error(reply) == (400, 300, "Invalid parameter: occurrence_ids.")
+    # Cancelling one occurrence keeps the others; the last one ends the registration.
+    for k, occurrence in enumerate(occurrences[1:3]):
+        reply = fresh.api("DELETE", f"{rpath}/{some['registrant_id']}?occurrence_id="
+                          f"{occurrence}")
+        assert reply.status == 204
+        left = fresh.api("GET", f"{rpath}/{some['registrant_id']}").status
+        assert left == (200 if k == 0 else 400)
+    log = {e["route"] for e in fresh.control("GET", "/log")}
+    assert {"POST /meetings/{meetingId}/registrants",
+            "GET /meetings/{meetingId}/registrants/{registrantId}",
+            "DELETE /meetings/{meetingId}/registrants/{registrantId}"} <= log
+
+
+def test_registrant_bodies_are_validated(fresh):
+    path = f"/meetings/{meetings_of(fresh)[0]['id']}/registrants"
+    reply = fresh.api("POST", path, {"last_name": "L"})
+    assert reply.status == 400 and reply.json() == {
+        "code": 300, "message": "Validation Failed.",
+        "errors": [{"field": "email", "message": "Invalid field."},
+                   {"field": "first_name", "message": "Invalid field."}]}
+    reply = fresh.api("POST", path, {"email": "not-an-email", "first_name": "F",
+                                     "no_of_employees": "lots"})
+    assert [e["field"] for e in reply.json()["errors"]] == ["email", "no_of_employees"]
+    reply = fresh.api("POST", path, {"email": "a@example.org", "first_name": "x" * 65})
+    assert [e["field"] for e in reply.json()["errors"]] == ["first_name"]
+    assert error(fresh.api("POST", path, [1]))[:2] == (400, 300)
+    reply = fresh.api("POST", path, {"email": "a@example.org", "first_name": "F",
+                                     "custom_questions": [{"title": "T", "value": "v" * 129}]})
+    assert [e["field"] for e in reply.json()["errors"]] == ["custom_questions"]
+
+
+def test_webinar_registrants(fresh):
+    auto, manual = meetings_of(fresh, 0, "webinars")[:2]
+    assert fresh.get(f"/webinars/{auto['id']}/registrants")["total_records"] == 5
+    counts = [fresh.get(f"/webinars/{manual['id']}/registrants?status={s}")["total_records"]
+              for s in ("approved", "pending", "denied")]
+    assert counts == [1, 2, 1]
+    path = f"/webinars/{auto['id']}/registrants"
+    created = fresh.api("POST", path, {"email": "w@example.org", "first_name": "W",
+                                       "language": "fr-FR"})
+    assert created.status == 201 and created.json()["join_url"]
+    rid = created.json()["registrant_id"]
+    assert fresh.get(f"{path}/{rid}")["language"] == "fr-FR"
+    assert error(fresh.api("POST", path, {"email": auto["host_email"].upper(),
+                                          "first_name": "H"})) == (
+        400, 3027, "Host cannot register.")
+    assert fresh.api("DELETE", f"{path}/{rid}").status == 204
+    fresh.control("PATCH", f"/meetings/{auto['id']}", {"settings": {"approval_type": 2}})
+    wid = auto["id"]
+    assert error(fresh.api("POST", path, {"email": "v@example.org", "first_name": "V"})) == (
+        400, 3000, f"This webinar does not have registration as required: {wid}.")
+    assert error(fresh.api("DELETE", f"{path}/{rid}")) == (
+        400, 404, f"Registration has not been enabled for this webinar: {wid}.")
+    past = iso(datetime.now(timezone.utc) - timedelta(days=1))
+    fresh.control("PATCH", f"/meetings/{wid}", {"settings": {"approval_type": 0},
+                                                 "start_time": past})
+    assert error(fresh.api("POST", path, {"email": "v@example.org", "first_name": "V"}))[:2] \
+        == (400, 3038)
