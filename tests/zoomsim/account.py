@@ -144,6 +144,7 @@ class Account:
         self.past_meetings = {}  # uuid -> past.PastMeeting
         self.registrants = {}  # meeting or webinar id -> [registrant] (registrants.py)
         self.registrant_rng = random.Random(f"{seed}:registrants")
+        self.occurrence_edits = {}  # meeting or webinar id -> {occurrence id: changes}
 
     # ---- identifiers -------------------------------------------------------------
 
@@ -331,6 +332,7 @@ class Account:
                 fields["recurrence"]["end_date_time"], tz)
         schema.merge(meeting, fields)
         self._reschedule(kind, meeting)
+        self._keep_occurrence_edits(meeting)
 
     @staticmethod
     def _reschedule(kind, meeting):
@@ -350,6 +352,15 @@ class Account:
         if "end_date_time" not in rec:
             rec.setdefault("end_times", 7)
         meeting["occurrences"] = _occurrences(meeting)
+
+    def _keep_occurrence_edits(self, meeting):
+        """Put back what was changed for single occurrences (occurrences.py) once a
+        series' occurrences are computed again: their own time and "deleted" status."""
+        edits = self.occurrence_edits.get(meeting.get("id"), {})
+        for occurrence in meeting.get("occurrences", ()):
+            for key, value in edits.get(occurrence["occurrence_id"], {}).items():
+                if key in ("start_time", "duration", "status"):
+                    occurrence[key] = value
 
     @_locked
     def create_meeting(self, kind, ref, body):
@@ -388,6 +399,7 @@ class Account:
         changed = schema.merge(copy.deepcopy(meeting), fields)
         try:
             self._reschedule(kind, changed)
+            self._keep_occurrence_edits(changed)
         except (KeyError, TypeError, ValueError):
             raise ApiError(400, 400, "The change leaves the meeting's schedule unusable.") from None
         meeting.clear()

@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from urllib.parse import parse_qsl
 
-from . import scopes
+from . import occurrences, scopes
 from .account import MEETING
 from .recordings import TRASH_TYPES
 from .auth import basic_credentials
@@ -94,16 +94,27 @@ def _id_param(kind):
 
 
 def get_meeting(sim, req, kind):
-    return json_response(200, sim.account.get_meeting(kind, req.params[_id_param(kind)]))
+    ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
+    if occurrence:
+        return json_response(200, occurrences.get(sim.account, kind, ref, occurrence))
+    return json_response(200, sim.account.get_meeting(kind, ref))
 
 
 def patch_meeting(sim, req, kind):
-    sim.account.patch_meeting(kind, req.params[_id_param(kind)], req.json())
+    ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
+    if occurrence:
+        occurrences.patch(sim.account, kind, ref, occurrence, req.json())
+    else:
+        sim.account.patch_meeting(kind, ref, req.json())
     return no_content()
 
 
 def delete_meeting(sim, req, kind):
-    sim.account.delete_meeting(kind, req.params[_id_param(kind)])
+    ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
+    if occurrence:
+        occurrences.delete(sim.account, kind, ref, occurrence)
+    else:
+        sim.account.delete_meeting(kind, ref)
     return no_content()
 
 

@@ -509,3 +509,76 @@ def test_webinar_registrants(fresh):
                                                  "start_time": past})
     assert error(fresh.api("POST", path, {"email": "v@example.org", "first_name": "V"}))[:2] \
         == (400, 3038)
+
+
+# ---- occurrences ------------------------------------------------------------------------
+
+def test_get_one_occurrence(sim):
+    recurring = meetings_of(sim)[1]
+    third = recurring["occurrences"][2]
+    got = sim.get(f"/meetings/{recurring['id']}?occurrence_id={third['occurrence_id']}")
+    assert (got["start_time"], got["duration"]) == (third["start_time"], third["duration"])
+    assert got["occurrences"] == recurring["occurrences"] and got["topic"] == recurring["topic"]
+    for path in (f"/meetings/{recurring['id']}?occurrence_id=123",
+                 f"/meetings/{meetings_of(sim)[0]['id']}?occurrence_id="
+                 f"{third['occurrence_id']}"):
+        assert error(sim.api("GET", path)) == (400, 3000, "Invalid occurrence_id.")
+    assert sim.get(f"/meetings/{recurring['id']}?occurrence_id=") == \
+        sim.get(f"/meetings/{recurring['id']}")
+
+
+def test_patch_one_occurrence(fresh):
+    recurring = meetings_of(fresh)[1]
+    mid, series = recurring["id"], recurring["occurrences"]
+    target = series[4]["occurrence_id"]
+    reply = fresh.api("PATCH", f"/meetings/{mid}?occurrence_id={target}", {
+        "agenda": "Only this week", "duration": 15, "start_time": "2030-01-07T09:30:00",
+        "settings": {"host_video": True, "approval_type": 0}, "topic": "ignored"})
+    assert (reply.status, reply.body) == (204, b"")
+    after = fresh.get(f"/meetings/{mid}")
+    moved = after["occurrences"][4]
+    assert recurring["timezone"] == "Europe/Zurich"  # 09:30 there is 08:30 UTC in January
+    assert (moved["occurrence_id"], moved["duration"], moved["start_time"]) == \
+        (target, 15, "2030-01-07T08:30:00Z")
+    assert after["occurrences"][:4] == series[:4] and after["occurrences"][5:] == series[5:]
+    assert (after["topic"], after["agenda"]) == (recurring["topic"], recurring["agenda"])
+    assert after["settings"]["host_video"] == recurring["settings"]["host_video"]
+    assert after["settings"]["approval_type"] == recurring["settings"]["approval_type"]
+    one = fresh.get(f"/meetings/{mid}?occurrence_id={target}")
+    assert (one["agenda"], one["duration"], one["start_time"]) == \
+        ("Only this week", 15, moved["start_time"])
+    assert one["settings"]["host_video"] is True
+    # A change to the series keeps what one occurrence changed.
+    assert fresh.api("PATCH", f"/meetings/{mid}", {"topic": "Renamed"}).status == 204
+    assert fresh.get(f"/meetings/{mid}")["occurrences"][4] == moved
+    reply = fresh.api("PATCH", f"/meetings/{mid}?occurrence_id={target}", {"duration": "long"})
+    assert error(reply)[:2] == (400, 300) and reply.json()["errors"][0]["field"] == "duration"
+    reply = fresh.api("PATCH", f"/meetings/{mid}?occurrence_id=42", {"duration": 5})
+    assert error(reply) == (400, 3000, "Invalid occurrence_id.")
+
+
+def test_delete_one_occurrence(fresh):
+    recurring = meetings_of(fresh)[1]
+    mid, series = recurring["id"], recurring["occurrences"]
+    target = series[1]["occurrence_id"]
+    reply = fresh.api("DELETE", f"/meetings/{mid}?occurrence_id={target}")
+    assert (reply.status, reply.body) == (204, b"")
+    after = fresh.get(f"/meetings/{mid}")
+    assert after["occurrences"][1] == {**series[1], "status": "deleted"}
+    assert [o["status"] for o in after["occurrences"]].count("deleted") == 1
+    assert fresh.get(f"/meetings/{mid}?occurrence_id={target}")["start_time"] == \
+        series[1]["start_time"]
+    for method, body in (("DELETE", None), ("PATCH", {"duration": 5})):
+        reply = fresh.api(method, f"/meetings/{mid}?occurrence_id={target}", body)
+        assert error(reply) == (400, 3000, "Invalid occurrence_id.")
+    assert fresh.api("DELETE", f"/meetings/{mid}?occurrence_id=1").status == 400
+    webinar = meetings_of(fresh, 0, "webinars")[1]
+    assert webinar["type"] == 9
+    wid, first = webinar["id"], webinar["occurrences"][0]["occurrence_id"]
+    assert fresh.api("PATCH", f"/webinars/{wid}?occurrence_id={first}",
+                     {"settings": {"panelists_video": False}}).status == 204
+    assert fresh.get(f"/webinars/{wid}?occurrence_id={first}")["settings"][
+        "panelists_video"] is False
+    assert fresh.api("DELETE", f"/webinars/{wid}?occurrence_id={first}").status == 204
+    assert fresh.get(f"/webinars/{wid}")["occurrences"][0]["status"] == "deleted"
+    assert error(fresh.api("GET", f"/webinars/{wid}?occurrence_id=9"))[:2] == (400, 3000)
