@@ -172,7 +172,9 @@ def add_registrant(sim, req, kind):
             auto = meeting["settings"]["approval_type"] == 0 or fields.get("auto_approve")
             reg = new_registrant(account, meeting, fields, "approved" if auto else "pending",
                                  utcnow(), occurrences)
-        out = {"id": meeting["id"], "join_url": reg["join_url"], "registrant_id": reg["id"],
+        # The spec types the id as an integer for meetings, a string for webinars.
+        out = {"id": meeting["id"] if kind is MEETING else str(meeting["id"]),
+               "join_url": reg["join_url"], "registrant_id": reg["id"],
                "start_time": meeting.get("start_time", ""), "topic": meeting["topic"]}
         if reg["status"] != "approved":
             del out["join_url"]
