@@ -20,6 +20,8 @@ from .messages import (ApiError, invalid_parameter, no_recording, user_not_found
                        validation_failed)
 from .recordings import FILE_TYPES, TEXT_SIZES, WITHOUT_ID, Instance, RecFile
 
+TRASH_DAYS = 30  # trashed recordings can be recovered this long, then they are gone
+
 USER_LIST_FIELDS = (
     "id", "first_name", "last_name", "display_name", "email", "type", "pmi", "timezone",
     "verified", "dept", "created_at", "last_login_time", "last_client_version", "language",
@@ -139,6 +141,10 @@ class Account:
         self._owners = {}  # uuid -> User
         self._files = {}  # file key -> (Instance, RecFile)
         self._ids = set()  # every meeting id handed out, never reused
+        self.past_meetings = {}  # uuid -> past.PastMeeting
+        self.registrants = {}  # meeting or webinar id -> [registrant] (registrants.py)
+        self.registrant_rng = random.Random(f"{seed}:registrants")
+        self.occurrence_edits = {}  # meeting or webinar id -> {occurrence id: changes}
 
     # ---- identifiers -------------------------------------------------------------
 
@@ -326,6 +332,7 @@ class Account:
                 fields["recurrence"]["end_date_time"], tz)
         schema.merge(meeting, fields)
         self._reschedule(kind, meeting)
+        self._keep_occurrence_edits(meeting)
 
     @staticmethod
     def _reschedule(kind, meeting):
@@ -345,6 +352,15 @@ class Account:
         if "end_date_time" not in rec:
             rec.setdefault("end_times", 7)
         meeting["occurrences"] = _occurrences(meeting)
+
+    def _keep_occurrence_edits(self, meeting):
+        """Put back what was changed for single occurrences (occurrences.py) once a
+        series' occurrences are computed again: their own time and "deleted" status."""
+        edits = self.occurrence_edits.get(meeting.get("id"), {})
+        for occurrence in meeting.get("occurrences", ()):
+            for key, value in edits.get(occurrence["occurrence_id"], {}).items():
+                if key in ("start_time", "duration", "status"):
+                    occurrence[key] = value
 
     @_locked
     def create_meeting(self, kind, ref, body):
@@ -383,6 +399,7 @@ class Account:
         changed = schema.merge(copy.deepcopy(meeting), fields)
         try:
             self._reschedule(kind, changed)
+            self._keep_occurrence_edits(changed)
         except (KeyError, TypeError, ValueError):
             raise ApiError(400, 400, "The change leaves the meeting's schedule unusable.") from None
         meeting.clear()
@@ -467,16 +484,29 @@ class Account:
                           spec.get("processing", False))
         return self._render(inst, internal=True)
 
+    @_locked
+    def instance(self, uuid):
+        """The Instance with this UUID, or None."""
+        return self._instances.get(uuid)
+
     def _render(self, inst, **how):
         return inst.render(self.base_url, self.account_id, **how)
+
+    def _purge(self):
+        """Files in the trash for more than TRASH_DAYS are deleted for good."""
+        cutoff = utcnow() - timedelta(days=TRASH_DAYS)
+        for inst, rec in list(self._files.values()):
+            if rec.deleted_time is not None and parse_iso(rec.deleted_time) < cutoff:
+                self._drop(inst, rec)
 
     @_locked
     def list_recordings(self, ref, first, last, trash, meeting_id=None):
         """Instances of one user with files in the given state, newest first.
 
-        Normal listings filter on the instance's UTC start date; trash listings ignore
-        the dates, as Zoom's do.
+        trash: False, or the trash_type listed.  Normal listings filter on the
+        instance's UTC start date; trash listings ignore the dates, as Zoom's do.
         """
+        self._purge()
         found = [i for i in self.user(ref).instances
                  if i.has_files(trash)
                  and (trash or first <= i.start.date() <= last)
@@ -494,6 +524,7 @@ class Account:
                 return bool(inst.all_files())
             return inst.has_files(state == "trashed")
 
+        self._purge()
         if _numeric(ref):
             matching = [i for i in self._instances.values()
                         if i.meeting_id == int(ref) and fits(i)]
@@ -530,7 +561,7 @@ class Account:
             if action == "delete":
                 self._drop(inst, rec)
             elif rec.deleted_time is None:
-                rec.deleted_time = now
+                rec.deleted_time, rec.trash_type = now, "meeting_recordings"
 
     @_locked
     def delete_recording_file(self, ref, file_id, action):
@@ -545,12 +576,32 @@ class Account:
         if action == "delete":
             self._drop(inst, rec)
         else:
-            rec.deleted_time = iso(utcnow())
+            rec.deleted_time, rec.trash_type = iso(utcnow()), "recording_file"
 
     @_locked
     def recover_recordings(self, ref):
         for rec in self._instance(ref, "trashed").all_files():
-            rec.deleted_time = None
+            rec.deleted_time = rec.trash_type = None
+
+    @_locked
+    def recover_recording_file(self, ref, file_id):
+        """PUT …/recordings/{recordingId}/status: one trashed file back."""
+        inst = self._instance(ref, "trashed")
+        rec = next((r for r in inst.all_files()
+                    if r.id == file_id and r.deleted_time is not None), None)
+        if rec is None:
+            raise no_recording()
+        rec.deleted_time = rec.trash_type = None
+
+    @_locked
+    def trash_file(self, key, deleted_time, trash_type):
+        """The control API's trashing "at" a given time (to test the 30-day limit)."""
+        entry = self._files.get(key)
+        if entry is None:
+            return None
+        inst, rec = entry
+        rec.deleted_time, rec.trash_type = deleted_time, trash_type
+        return rec.render(self.base_url, inst.uuid, internal=True)
 
     @_locked
     def downloadable(self, key):
@@ -563,6 +614,7 @@ class Account:
     @_locked
     def file_by_key(self, key):
         """Any file still stored (trashed ones too), or None."""
+        self._purge()
         entry = self._files.get(key)
         return entry and entry[1]
 
@@ -580,6 +632,7 @@ class Account:
 
     @_locked
     def snapshot(self):
+        self._purge()
         meetings, webinars, recordings = {}, {}, {}
         for user in self.users:
             if user.status == "pending":

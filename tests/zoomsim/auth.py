@@ -30,6 +30,7 @@ class TokenStore:
         self._config = config
         self._lock = threading.Lock()
         self._expiry = OrderedDict()  # token -> epoch seconds, oldest first
+        self._scopes = {}  # token -> the scopes it was issued with
         self._key = secrets.token_bytes(64)
         self._issued = 0
 
@@ -58,18 +59,25 @@ class TokenStore:
         sig = hmac.new(self._key, body.encode(), hashlib.sha512).digest()
         return body + "." + _b64url(sig)
 
-    def issue(self):
+    def issue(self, scopes=()):
         lifetime = self._config.token_lifetime
         token = self._mint(lifetime)
         with self._lock:
             now = time.time()
             self._expiry[token] = now + lifetime
+            self._scopes[token] = tuple(scopes)
             limit = self._config.max_live_tokens
             if limit:
                 live = [t for t, expiry in self._expiry.items() if expiry > now]
                 for old in live[:-limit]:
                     del self._expiry[old]  # invalidated: now unknown, not expired
+                    del self._scopes[old]
         return token, lifetime
+
+    def scopes(self, token):
+        """The scopes a token was issued with (() if unknown)."""
+        with self._lock:
+            return self._scopes.get(token, ())
 
     def problem(self, token):
         """None if the token is good, else Zoom's message for it."""

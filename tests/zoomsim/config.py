@@ -2,9 +2,13 @@
 
 import argparse
 
+from .scopes import DEFAULT as DEFAULT_SCOPES
+
 # Options POST /_sim/config may change, with the type each must have.
 RUNTIME = {"cdn_ttl": int, "qps": int, "token_lifetime": int, "max_live_tokens": int,
-           "cdn_ignore_range": bool}
+           "cdn_ignore_range": bool, "scopes": str, "plan": str}
+# Runtime options of type str that take one of a few values.
+CHOICES = {"plan": ("pro", "basic")}
 
 
 def _count(text):
@@ -39,6 +43,12 @@ def parser():
                            "(0 = no limit; default 0)")
     auth.add_argument("--api-url", metavar="URL",
                       help="api_url in token responses (default: the server's own base URL)")
+    auth.add_argument("--scopes", default=DEFAULT_SCOPES, metavar="'SCOPE …'",
+                      help="the scopes new tokens carry, space- or comma-separated, classic "
+                           "or granular (default: the classic admin scopes)")
+    auth.add_argument("--plan", choices=CHOICES["plan"], default="pro",
+                      help="the account's plan: basic refuses the Pro-only past meeting "
+                           "reports (default pro)")
 
     traffic = p.add_argument_group("downloads and rate limits")
     traffic.add_argument("--cdn-ttl", type=_count, default=300, metavar="S",

@@ -3,10 +3,11 @@ Errors have Zoom's shape, {"code": <HTTP status or Zoom code>, "message": ...}."
 
 import re
 
-from .clock import parse_iso
-from .config import RUNTIME
+from . import past, registrants
+from .clock import iso, parse_iso, utcnow
+from .config import CHOICES, RUNTIME
 from .messages import ApiError, json_response, no_content
-from .recordings import FILE_TYPES
+from .recordings import FILE_TYPES, TRASH_TYPES
 from .traffic import FaultError
 
 
@@ -28,6 +29,23 @@ def file_info(sim, req):
 
 def complete_file(sim, req):
     rendered = sim.account.complete_file(req.params["key"])
+    if rendered is None:
+        raise ApiError(404, 404, "No such file.")
+    return json_response(200, rendered)
+
+
+def trash_file(sim, req):
+    """Put a file in the trash as if at deleted_time (default now)."""
+    spec = req.json()
+    when = spec.get("deleted_time", iso(utcnow()))
+    trash_type = spec.get("trash_type", "recording_file")
+    try:
+        parse_iso(when)
+    except ValueError:
+        raise _bad("deleted_time must be yyyy-mm-ddThh:mm:ssZ") from None
+    if trash_type not in TRASH_TYPES:
+        raise _bad(f"trash_type must be one of {', '.join(TRASH_TYPES)}")
+    rendered = sim.account.trash_file(req.params["key"], when, trash_type)
     if rendered is None:
         raise ApiError(404, 404, "No such file.")
     return json_response(200, rendered)
@@ -107,11 +125,23 @@ def add_recording(sim, req):
     files = spec.get("files")
     if files is not None and not isinstance(files, list):
         raise _bad("files must be a list")
+    people, polls = _whole(spec, "participants", 2), _whole(spec, "polls", 0)
+    if people > past.MAX_PEOPLE:
+        raise _bad(f"participants must be at most {past.MAX_PEOPLE}")
     rendered = sim.account.add_recording(
         req.params["userId"], topic, start, _whole(spec, "duration", 60, 1),
         _whole(spec, "id", None, 1), uuid, _whole(spec, "type", 2, 1),
         None if files is None else [_file_spec(f) for f in files], sim.config.file_size)
+    past.add(sim.account, sim.account.instance(rendered["uuid"]), people, polls)
     return json_response(201, rendered)
+
+
+def past_meetings(sim, req):
+    return json_response(200, past.snapshot(sim.account))
+
+
+def registrations(sim, req):
+    return json_response(200, registrants.snapshot(sim.account))
 
 
 def patch_meeting(sim, req):
@@ -134,8 +164,10 @@ def set_config(sim, req):
         if kind is None:
             raise _bad(f"{name} cannot be changed; use one of {', '.join(RUNTIME)}")
         if type(value) is not kind or (kind is int and value < 0):
-            expected = "a non-negative integer" if kind is int else "a boolean"
+            expected = {int: "a non-negative integer", bool: "a boolean", str: "a string"}[kind]
             raise _bad(f"{name} must be {expected}")
+        if value not in CHOICES.get(name, (value,)):
+            raise _bad(f"{name} must be one of {', '.join(CHOICES[name])}")
     for name, value in body.items():
         setattr(sim.config, name, value)
     return json_response(200, _runtime(sim))
@@ -145,6 +177,7 @@ _ROUTES = [
     ("GET", "/_sim/account", account),
     ("GET", "/_sim/files/(?P<key>[^/]+)", file_info),
     ("POST", "/_sim/files/(?P<key>[^/]+)/complete", complete_file),
+    ("POST", "/_sim/files/(?P<key>[^/]+)/trash", trash_file),
     ("GET", "/_sim/counters", counters),
     ("POST", "/_sim/reset", reset),
     ("GET", "/_sim/log", log),
@@ -154,6 +187,8 @@ _ROUTES = [
     ("POST", "/_sim/tokens/expire", expire_tokens),
     ("POST", "/_sim/users/(?P<userId>[^/]+)/recordings", add_recording),
     ("PATCH", "/_sim/meetings/(?P<meetingId>[^/]+)", patch_meeting),
+    ("GET", "/_sim/past_meetings", past_meetings),
+    ("GET", "/_sim/registrants", registrations),
     ("GET", "/_sim/config", get_config),
     ("POST", "/_sim/config", set_config),
 ]

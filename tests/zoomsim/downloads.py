@@ -9,6 +9,7 @@
 import re
 import time
 
+from . import scopes
 from .messages import Response, html_response
 
 SIGN_IN_PAGE = """<!DOCTYPE html>
@@ -28,7 +29,9 @@ UNSATISFIABLE = "unsatisfiable"
 def download(sim, req):
     key = req.params["fileKey"]
     offered = [t for t in (req.bearer(), req.query.get("access_token")) if t]
-    if not any(sim.tokens.problem(token) is None for token in offered):
+    # A token that is unknown, expired or lacks the recording scopes: the sign-in page.
+    if not any(sim.tokens.problem(token) is None
+               and scopes.allows(sim.tokens.scopes(token), scopes.DOWNLOAD) for token in offered):
         return html_response(200, SIGN_IN_PAGE)
     if sim.account.downloadable(key) is None:
         return html_response(404, NOT_FOUND_PAGE)

@@ -3,7 +3,9 @@
 Rendering follows what Zoom really sends: CC and TIMELINE files have
 no id, file_size, status, recording_type or play_url; a file still being processed has
 file_type "", file_extension "", file_size 0 and recording_end ""; a trashed file
-appears only in trash listings, with deleted_time.
+appears only in trash listings, with deleted_time.  The trash has two kinds, as Zoom's
+trash_type: "meeting_recordings" (files trashed with their whole instance) and
+"recording_file" (files trashed one by one).
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +26,15 @@ WITHOUT_ID = frozenset({"CC", "TIMELINE"})
 # Size range of the text files of a default recording, in bytes.
 TEXT_SIZES = {"TRANSCRIPT": (6000, 40000), "CHAT": (800, 4000), "CC": (6000, 40000),
               "TIMELINE": (2000, 12000)}
+TRASH_TYPES = ("meeting_recordings", "recording_file")
+
+
+def shown_in(rec, trashed):
+    """Does a listing show this file?  trashed: False (the normal listing), True (any
+    trashed file) or a trash type (the trash listing of that kind)."""
+    if not trashed:
+        return rec.deleted_time is None
+    return rec.deleted_time is not None and trashed in (True, rec.trash_type)
 
 
 @dataclass(eq=False)
@@ -38,6 +49,7 @@ class RecFile:
     processing: bool = False
     file_name: str = None  # participant audio files only
     deleted_time: str = None  # set while the file is in the trash
+    trash_type: str = None  # how it got there: one of TRASH_TYPES
 
     @property
     def served_size(self):
@@ -63,6 +75,8 @@ class RecFile:
             out["deleted_time"] = self.deleted_time
         if internal:
             out["_key"], out["_size"] = self.key, self.served_size
+            if self.deleted_time:
+                out["_trash_type"] = self.trash_type
         return out
 
     def _render_file(self, base, uuid):
@@ -118,16 +132,16 @@ class Instance:
         return self.files + self.participant_files
 
     def has_files(self, trashed):
-        return any((f.deleted_time is not None) == trashed for f in self.all_files())
+        return any(shown_in(f, trashed) for f in self.all_files())
 
     def render(self, base, account_id, trashed=False, detail=False, internal=False):
-        """The object of a recordings listing (trashed: of a trash listing).
+        """The object of a recordings listing (trashed: of a trash listing; see shown_in).
 
         detail adds what GET /meetings/{id}/recordings has beyond the listing; internal
         (for /_sim/account) shows every file, trashed or not, with its key and size.
         """
         def shown(files):
-            return [f for f in files if internal or (f.deleted_time is not None) == trashed]
+            return [f for f in files if internal or shown_in(f, trashed)]
 
         files, participants = shown(self.files), shown(self.participant_files)
         out = {

@@ -8,13 +8,13 @@ import re
 from datetime import date, timedelta
 from urllib.parse import parse_qsl
 
+from . import occurrences, scopes
 from .account import MEETING
+from .recordings import TRASH_TYPES
 from .auth import basic_credentials
 from .clock import add_months, iso, utcnow
 from .messages import invalid_parameter, json_response, no_content, validation_failed
 
-SCOPES = ("meeting:read:admin meeting:write:admin recording:read:admin recording:write:admin "
-          "user:read:admin user:write:admin webinar:read:admin webinar:write:admin")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -36,9 +36,10 @@ def oauth_token(sim, req):
         return _oauth_error("unsupported grant type", "unsupported_grant_type")
     if params.get("account_id") != config.account_id:
         return _oauth_error("Bad Request", "invalid_request")
-    token, lifetime = sim.tokens.issue()
+    granted = scopes.parse(config.scopes)
+    token, lifetime = sim.tokens.issue(granted)
     return json_response(200, {"access_token": token, "token_type": "bearer",
-                               "expires_in": lifetime, "scope": SCOPES,
+                               "expires_in": lifetime, "scope": " ".join(granted),
                                "api_url": config.api_url or sim.base_url})
 
 
@@ -93,16 +94,27 @@ def _id_param(kind):
 
 
 def get_meeting(sim, req, kind):
-    return json_response(200, sim.account.get_meeting(kind, req.params[_id_param(kind)]))
+    ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
+    if occurrence:
+        return json_response(200, occurrences.get(sim.account, kind, ref, occurrence))
+    return json_response(200, sim.account.get_meeting(kind, ref))
 
 
 def patch_meeting(sim, req, kind):
-    sim.account.patch_meeting(kind, req.params[_id_param(kind)], req.json())
+    ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
+    if occurrence:
+        occurrences.patch(sim.account, kind, ref, occurrence, req.json())
+    else:
+        sim.account.patch_meeting(kind, ref, req.json())
     return no_content()
 
 
 def delete_meeting(sim, req, kind):
-    sim.account.delete_meeting(kind, req.params[_id_param(kind)])
+    ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
+    if occurrence:
+        occurrences.delete(sim.account, kind, ref, occurrence)
+    else:
+        sim.account.delete_meeting(kind, ref)
     return no_content()
 
 
@@ -136,8 +148,14 @@ def recording_window(query, today):
 
 def list_recordings(sim, req):
     ref = req.params["userId"]
-    first, last = recording_window(req.query, utcnow().date())
     trash = req.query.get("trash", "").lower() == "true"
+    if trash:  # the trash cannot be filtered by date: from and to are ignored
+        first, last = recording_window({}, utcnow().date())
+        trash = req.query.get("trash_type") or TRASH_TYPES[0]
+        if trash not in TRASH_TYPES:
+            raise invalid_parameter("trash_type")
+    else:
+        first, last = recording_window(req.query, utcnow().date())
     meeting_id = req.query.get("meeting_id") or None
     if meeting_id is not None:
         if not (meeting_id.isascii() and meeting_id.isdigit()):
@@ -170,4 +188,11 @@ def recover_recordings(sim, req):
     if req.json().get("action") != "recover":
         raise validation_failed(["action"])
     sim.account.recover_recordings(req.params["meetingId"])
+    return no_content()
+
+
+def recover_recording_file(sim, req):
+    if req.json().get("action") != "recover":
+        raise validation_failed(["action"])
+    sim.account.recover_recording_file(req.params["meetingId"], req.params["recordingId"])
     return no_content()

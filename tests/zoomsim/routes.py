@@ -10,7 +10,7 @@ import sys
 import traceback
 from functools import partial
 
-from . import downloads, rest
+from . import downloads, past, registrants, rest, scopes
 from .account import MEETING, WEBINAR
 from .clock import iso, next_midnight, utcnow
 from .messages import ApiError, decode_param, html_response, json_response
@@ -31,7 +31,7 @@ class Route:
         self.category = category
         self.faultable = faultable
         self.name = f"{method} {template}"
-        greedy = "/recordings" in template
+        greedy = "/recordings" in template or template.startswith("/past_meetings/")
 
         def param(match):
             # A meeting UUID whose '/' was encoded only once arrives here as '/': the
@@ -71,6 +71,26 @@ ROUTES = [
     Route("DELETE", "/meetings/{meetingId}/recordings/{recordingId}",
           rest.delete_recording_file, "Light"),
     Route("PUT", "/meetings/{meetingId}/recordings/status", rest.recover_recordings, "Light"),
+    Route("PUT", "/meetings/{meetingId}/recordings/{recordingId}/status",
+          rest.recover_recording_file, "Light"),
+    Route("GET", "/past_meetings/{meetingId}/participants", past.participants, "Medium"),
+    Route("GET", "/past_meetings/{meetingId}/polls", past.polls, "Medium"),
+    Route("GET", "/meetings/{meetingId}/registrants",
+          partial(registrants.list_registrants, kind=MEETING), "Medium"),
+    Route("POST", "/meetings/{meetingId}/registrants",
+          partial(registrants.add_registrant, kind=MEETING), "Light"),
+    Route("GET", "/meetings/{meetingId}/registrants/{registrantId}",
+          partial(registrants.get_registrant, kind=MEETING), "Light"),
+    Route("DELETE", "/meetings/{meetingId}/registrants/{registrantId}",
+          partial(registrants.delete_registrant, kind=MEETING), "Light"),
+    Route("GET", "/webinars/{webinarId}/registrants",
+          partial(registrants.list_registrants, kind=WEBINAR), "Medium"),
+    Route("POST", "/webinars/{webinarId}/registrants",
+          partial(registrants.add_registrant, kind=WEBINAR), "Light"),
+    Route("GET", "/webinars/{webinarId}/registrants/{registrantId}",
+          partial(registrants.get_registrant, kind=WEBINAR), "Light"),
+    Route("DELETE", "/webinars/{webinarId}/registrants/{registrantId}",
+          partial(registrants.delete_registrant, kind=WEBINAR), "Light"),
     Route("GET", "/rec/download/{fileKey}", downloads.download),
     Route("HEAD", "/rec/download/{fileKey}", downloads.download),
     Route("GET", "/cdn/{fileKey}", downloads.cdn),
@@ -95,6 +115,7 @@ def _authenticate(sim, req):
     problem = sim.tokens.problem(token) if token else "Invalid access token."
     if problem:
         raise ApiError(401, 124, problem)
+    return token
 
 
 def _rate_limited(sim, route, daily, retry_after=1):
@@ -124,7 +145,7 @@ def _serve(sim, req, route, fault):
             if token:
                 sim.tokens.expire(token)
     if route.category:
-        _authenticate(sim, req)
+        scopes.check(sim.tokens.scopes(_authenticate(sim, req)), route.name)
         if not sim.limiter.admit(route.category):
             return _rate_limited(sim, route, daily=False)
     return route.handler(sim, req)

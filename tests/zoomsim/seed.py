@@ -7,7 +7,7 @@ README.md ("Seeded account") describes this layout for the tests that rely on it
 import unicodedata
 from datetime import datetime, timedelta
 
-from . import defaults
+from . import defaults, past, registrants
 from .account import MEETING, WEBINAR, Account
 from .clock import UTC, add_months, iso, month_start, parse_iso
 
@@ -62,6 +62,8 @@ def build(config, now):
         _add_big_file(account, account.users[0], config, now)
     if account.users and config.dense_month_instances:
         _add_dense_month(account, account.users[0], config, now)
+    past.seed(account, config)
+    registrants.seed(account)
     return account
 
 

@@ -574,7 +574,7 @@ def test_trash_and_recover_a_file(fresh):
     assert (reply.status, reply.body) == (204, b"")
     files = fresh.get(f"/meetings/{uuid}/recordings")["recording_files"]
     assert victim["id"] not in [f.get("id") for f in files]
-    trash = fresh.get("/users/me/recordings?trash=true")["meetings"]
+    trash = fresh.get("/users/me/recordings?trash=true&trash_type=recording_file")["meetings"]
     assert [f["id"] for f in trash[0]["recording_files"]] == [victim["id"]]
     assert trash[0]["recording_files"][0]["deleted_time"]
     redirect = fresh.request("GET", victim["download_url"], token=fresh.token)
@@ -583,7 +583,7 @@ def test_trash_and_recover_a_file(fresh):
                      {"action": "recover"}).status == 204
     files = fresh.get(f"/meetings/{uuid}/recordings")["recording_files"]
     assert victim["id"] in [f.get("id") for f in files]
-    assert fresh.get("/users/me/recordings?trash=true")["meetings"] == []
+    assert fresh.get("/users/me/recordings?trash=true&trash_type=recording_file")["meetings"] == []
 
 
 def test_trash_and_delete_instances(fresh):
