@@ -157,6 +157,23 @@ static bool is_readonly(const char *key, const char *const *readonly)
     return false;
 }
 
+/* The entries of a dotted list that lie below key, without "key.": what is
+ * read-only inside the object under key. Malloc'd (NULL when none). */
+static const char **below(const char *key, const char *const *readonly)
+{
+    size_t n = 0, kl = strlen(key);
+    for (const char *const *r = readonly; r && *r; r++)
+        n += strncmp(*r, key, kl) == 0 && (*r)[kl] == '.';
+    if (n == 0)
+        return NULL;
+    const char **sub = xcalloc(n + 1, sizeof(*sub));
+    n = 0;
+    for (const char *const *r = readonly; r && *r; r++)
+        if (strncmp(*r, key, kl) == 0 && (*r)[kl] == '.')
+            sub[n++] = *r + kl + 1;
+    return sub;
+}
+
 json_t *jsonfile_diff(const json_t *original, const json_t *edited, const char *const *readonly)
 {
     json_t *change = json_object();
@@ -168,14 +185,39 @@ json_t *jsonfile_diff(const json_t *original, const json_t *edited, const char *
             continue;
         json_t *ov = json_object_get(original, key);
         if (json_is_object(ov) && json_is_object(ev)) {
-            json_t *sub = jsonfile_diff(ov, ev, NULL);
-            if (json_object_size(sub) > 0)
-                json_object_set_new(change, key, sub);
+            const char **sub = below(key, readonly);
+            json_t *part = jsonfile_diff(ov, ev, sub);
+            free(sub);
+            if (json_object_size(part) > 0)
+                json_object_set_new(change, key, part);
             else
-                json_decref(sub);
+                json_decref(part);
         } else if (!ov || !values_equal(ov, ev)) {
-            json_object_set_new(change, key, json_deep_copy(ev));
+            json_t *copy = json_deep_copy(ev);
+            const char **sub = below(key, readonly);
+            jsonfile_drop(copy, sub);
+            free(sub);
+            json_object_set_new(change, key, copy);
         }
     }
     return change;
+}
+
+void jsonfile_drop(json_t *obj, const char *const *readonly)
+{
+    if (!json_is_object(obj))
+        return;
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, key, v)
+    {
+        if (is_readonly(key, readonly)) {
+            json_object_del(obj, key);
+        } else if (json_is_object(v)) {
+            const char **sub = below(key, readonly);
+            jsonfile_drop(v, sub);
+            free(sub);
+        }
+    }
 }

@@ -57,7 +57,7 @@ bool node_present(unsigned flags, const Entry *e)
     Ids ids;
     if (store_user_ids(e->tp.user, &u, &ids) != 0)
         return false;
-    bool yes = (!(flags & ROW_USER_ID) || u.has_id || 1) &&
+    bool yes = (!(flags & ROW_USER_ID) || u.has_id) &&
                (!(flags & ROW_WEBINAR) || has_webinars(e->tp.user, &ids));
     user_ref_drop(&u);
     return yes;
@@ -325,10 +325,16 @@ const KindOps node_listed_ops = {
 
 /* ---- changes ---------------------------------------------------------------- */
 
+/* Fields Zoom returns that its spec does not document, and that no change
+ * takes (the generated lists cannot know them). */
+static const char *const undocumented_readonly[] = {"user_created_at", "display_name",
+                                                    "pstn_password", "registration_url", NULL};
+
 int node_patch(const Entry *e, const json_t *original, const json_t *edited, json_t **fresh)
 {
     const Row *row = e->tp.row;
     json_t *changes = jsonfile_diff(original, edited, row->readonly_patch);
+    jsonfile_drop(changes, undocumented_readonly);
     if (json_object_size(changes) == 0) {
         log_debug("%s: saved with no change; nothing sent", e->path);
         json_decref(changes);
@@ -376,8 +382,8 @@ int node_post(const Entry *folder, const Row *child, const json_t *edited, char 
         return rc;
     }
     json_t *body = json_deep_copy(edited);
-    for (const char *const *f = child->readonly_post; f && *f; f++)
-        json_object_del(body, *f);
+    jsonfile_drop(body, child->readonly_post);
+    jsonfile_drop(body, undocumented_readonly);
     char *path = endpoint_path(child->post, &ids, NULL);
     rc = store_client()->send(child->post, path, body, created);
     free(path);

@@ -1,57 +1,19 @@
 /* rows: the one table of the tree. Read it top to bottom: each row says
  * where a kind of node lives, what it looks like, which Zoom endpoints serve
  * it, and which code (kind ops) it needs. The first row whose pattern
- * matches a path wins, so fixed names come before placeholders. */
+ * matches a path wins, so fixed names come before placeholders. The
+ * read-only fields come from Zoom's spec (readonly_fields.c, generated). */
 #include "zoomfs/rows.h"
 
 #include "zoomfs/kind.h"
 #include "zoomfs/node.h"
+#include "zoomfs/readonly_fields.h"
 #include "zoomfs/recordings.h"
 
 #include <stddef.h>
 
-/* Fields Zoom returns but takes in no change. */
-static const char *const meeting_readonly[] = {"id",
-                                               "uuid",
-                                               "host_id",
-                                               "host_email",
-                                               "created_at",
-                                               "join_url",
-                                               "start_url",
-                                               "status",
-                                               "encrypted_password",
-                                               "h323_password",
-                                               "pstn_password",
-                                               "occurrences",
-                                               "assistant_id",
-                                               "registration_url",
-                                               "pmi",
-                                               NULL};
-static const char *const webinar_readonly[] = {
-    "id",       "uuid",      "host_id",     "host_email",       "created_at",
-    "join_url", "start_url", "occurrences", "registration_url", NULL};
-static const char *const user_readonly[] = {"id",
-                                            "email",
-                                            "account_id",
-                                            "account_number",
-                                            "created_at",
-                                            "last_login_time",
-                                            "last_client_version",
-                                            "status",
-                                            "verified",
-                                            "role_name",
-                                            "role_id",
-                                            "pic_url",
-                                            "personal_meeting_url",
-                                            "cluster",
-                                            "login_types",
-                                            "jid",
-                                            "group_ids",
-                                            "im_group_ids",
-                                            NULL};
-
 #define DIR  ROW_DIR
-#define USER 0 /* pending users: see the next change */
+#define USER ROW_USER_ID /* pending invitations have no id, nor any of these */
 
 const Row rows[] = {
     {.kind = NODE_ROOT,
@@ -92,7 +54,7 @@ const Row rows[] = {
      .mode = 0666,
      .get = "GET /users/{userId}",
      .patch = "PATCH /users/{userId}",
-     .readonly_patch = user_readonly,
+     .readonly_patch = readonly_user_patch,
      .ops = &node_object_ops},
     {.kind = NODE_SETTINGS_JSON,
      .pattern = "users/{user}/settings.json",
@@ -101,6 +63,7 @@ const Row rows[] = {
      .mode = 0666,
      .get = "GET /users/{userId}/settings",
      .patch = "PATCH /users/{userId}/settings",
+     .readonly_patch = readonly_settings_patch,
      .ops = &node_object_ops},
     {.kind = NODE_MEETINGS,
      .pattern = "users/{user}/meetings",
@@ -119,8 +82,8 @@ const Row rows[] = {
      .patch = "PATCH /meetings/{meetingId}",
      .post = "POST /users/{userId}/meetings",
      .del = "DELETE /meetings/{meetingId}",
-     .readonly_patch = meeting_readonly,
-     .readonly_post = meeting_readonly,
+     .readonly_patch = readonly_meeting_patch,
+     .readonly_post = readonly_meeting_post,
      .ops = &node_listed_ops},
     {.kind = NODE_WEBINARS,
      .pattern = "users/{user}/webinars",
@@ -139,8 +102,8 @@ const Row rows[] = {
      .patch = "PATCH /webinars/{webinarId}",
      .post = "POST /users/{userId}/webinars",
      .del = "DELETE /webinars/{webinarId}",
-     .readonly_patch = webinar_readonly,
-     .readonly_post = webinar_readonly,
+     .readonly_patch = readonly_webinar_patch,
+     .readonly_post = readonly_webinar_post,
      .ops = &node_listed_ops},
     {.kind = NODE_RECORDINGS,
      .pattern = "users/{user}/recordings",

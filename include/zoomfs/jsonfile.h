@@ -19,10 +19,14 @@ json_t *jsonfile_parse(const char *buf, size_t len, char *err, size_t errlen);
 /* The change that turns `original` into `edited`: fields of edited whose value
  * differs from original, compared recursively for objects (a nested object
  * carries only its changed fields), arrays and scalars compared whole. A key
- * that is absent from edited is left as it is (not part of the change). Keys
- * named in `readonly` (a NULL-terminated list of top-level names, may be NULL)
- * are never part of the change. Returns a new object, empty when nothing
- * differs. */
+ * that is absent from edited is left as it is (not part of the change).
+ * Fields named in `readonly` (a NULL-terminated list of dotted paths,
+ * "settings.global_dial_in_numbers", may be NULL) are never part of it.
+ * Returns a new object, empty when nothing differs. */
 json_t *jsonfile_diff(const json_t *original, const json_t *edited, const char *const *readonly);
+
+/* Removes the fields named in readonly (dotted paths) from obj, at any depth:
+ * what a POST must not carry. */
+void jsonfile_drop(json_t *obj, const char *const *readonly);
 
 #endif

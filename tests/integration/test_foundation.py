@@ -103,13 +103,16 @@ def test_user_json_is_the_api_object(sim, mnt, status):
 
 def test_user_folder_has_its_files(sim, mnt):
     acct = sim.account()
-    for u in (by_status(sim)["active"][0], by_status(sim)["pending"][0]):
+    for u in (by_status(sim)["active"][0], by_status(sim)["inactive"][0]):
         names = set(os.listdir(mnt.path("users", u["email"])))
         want = {"user.json", "settings.json", "meetings", "recordings"}
         if acct.get("webinars", {}).get(u.get("id")):
             want.add("webinars")
         assert want <= names, (u["email"], names)
         assert names <= want | {"webinars"}, (u["email"], names)
+    # An invitation has no id in Zoom, and nothing but the user object.
+    pending = by_status(sim)["pending"][0]
+    assert os.listdir(mnt.path("users", pending["email"])) == ["user.json"]
 
 
 def test_settings_json_is_the_api_object(sim, mnt):

@@ -477,6 +477,38 @@ def test_rsync_backup_is_incremental(make_sim, make_mount, tmp_path):
         expected_digests(s, new)
 
 
+def test_rsync_of_an_account_with_a_pending_invitation_succeeds_twice(make_sim, make_mount,
+                                                                       tmp_path):
+    """Zoom lists invited users without an id, and answers 404 for their
+    settings, meetings, webinars and recordings: their folder shows what
+    Zoom has for them (user.json), so rsync exits 0 every night and its
+    second run asks for nothing that 404s and downloads nothing."""
+    s = make_sim(["--users", "5", "--seed", "23", "--instances", "1", "--months", "1",
+                  "--meetings", "1", "--file-size", "65536"])
+    pending = [u for u in s.users() if u["status"] == "pending"]
+    assert pending and all("id" not in u for u in pending)
+    m = make_mount(s)
+    folder = m.path("users", pending[0]["email"])
+    assert sorted(os.listdir(folder)) == ["user.json"]
+    for name in ("settings.json", "meetings", "webinars", "recordings"):
+        with pytest.raises(FileNotFoundError):
+            os.stat(folder / name)
+    found = run(["find", str(m.path("users"))], check=False)
+    assert found.returncode == 0 and found.stderr == b"", found.stderr
+    dest = tmp_path / "backup"
+    dest.mkdir()
+    mark = s.mark()
+    rsync(m.path("users"), dest)  # run() fails the test on any exit but 0
+    rsync(m.path("users"), dest)
+    entries = s.log(mark)
+    assert [e for e in entries if e["status"] == 404] == [], \
+        [(e["method"], e["path"]) for e in entries if e["status"] == 404]
+    asked = [e["path"] for e in entries if "/users/" in e["path"] and any(
+        urllib.parse.unquote(e["path"]).startswith("/v2/users/%s/" % u["email"]) for u in pending)]
+    assert asked == [], asked
+    assert sorted(os.listdir(dest / pending[0]["email"])) == ["user.json"]
+
+
 # --------------------------------------------------------------------------
 # faults while streaming
 

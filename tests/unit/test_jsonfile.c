@@ -33,6 +33,31 @@ static char *diff_text(const char *orig, const char *edited, const char *const *
         free(s_);                                                                                  \
     } while (0)
 
+static void test_dotted_readonly(void)
+{
+    static const char *const ro[] = {"id", "settings.global_dial_in_numbers", "a.b.c", NULL};
+    /* a read-only field inside an object is left out, its siblings are not */
+    CHECK_DIFF("{\"id\":1,\"settings\":{\"global_dial_in_numbers\":[1],\"x\":1}}",
+               "{\"id\":2,\"settings\":{\"global_dial_in_numbers\":[2],\"x\":2}}", ro,
+               "{\"settings\":{\"x\":2}}");
+    /* two levels down */
+    CHECK_DIFF("{\"a\":{\"b\":{\"c\":1,\"d\":1}}}", "{\"a\":{\"b\":{\"c\":2,\"d\":1}}}", ro, "{}");
+    /* an object that was not there before still loses its read-only fields */
+    CHECK_DIFF("{}", "{\"settings\":{\"global_dial_in_numbers\":[],\"y\":true}}", ro,
+               "{\"settings\":{\"y\":true}}");
+    /* a prefix is not a path: "settingsX" and "a.bc" are not read-only */
+    CHECK_DIFF("{}", "{\"settingsX\":1,\"a\":{\"bc\":1}}", ro,
+               "{\"a\":{\"bc\":1},\"settingsX\":1}");
+
+    json_t *body = parse_ok("{\"id\":5,\"topic\":\"t\",\"settings\":{\"global_dial_in_numbers\":"
+                            "[],\"host_video\":true},\"a\":{\"b\":{\"c\":0}}}");
+    jsonfile_drop(body, ro);
+    char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_EQ_STR(s, "{\"a\":{\"b\":{}},\"settings\":{\"host_video\":true},\"topic\":\"t\"}");
+    free(s);
+    json_decref(body);
+}
+
 static void test_render(void)
 {
     json_t *v = parse_ok("{\"topic\":\"Caf\xc3\xa9 / sync\",\"id\":85746065432,\"a\":[1,2],"
@@ -169,6 +194,7 @@ static void test_diff(void)
 int main(void)
 {
     test_render();
+    test_dotted_readonly();
     test_parse();
     test_diff();
     return CHECK_DONE("test_jsonfile");
