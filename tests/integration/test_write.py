@@ -405,6 +405,32 @@ def test_user_json_patch(sim, mnt):
     assert read_json(p) == now
 
 
+def test_fields_zoom_takes_in_no_patch_are_never_sent(sim, mnt):
+    """What GET returns but PATCH does not take comes from Zoom's spec (the
+    generated lists in src/readonly_fields.c): changing only such fields
+    sends nothing, at any depth, so a tool that rewrites the whole file
+    (jq … > t && mv t user.json) cannot get a misleading refusal."""
+    user = sim.account(refresh=True)["users"][1]
+    p = mnt.path("users", user["email"], "user.json")
+    obj = read_json(p)
+    obj["vanity_url"] = "https://example.zoom.us/my/x"
+    obj["employee_unique_id"] = "E-1"
+    obj["user_created_at"] = "2001-01-01T00:00:00Z"  # returned by Zoom, not in its spec
+    mark = sim.mark()
+    with open(p, "wb") as f:
+        f.write(dumps(obj))
+    assert_no_write(sim.log(mark))
+
+    s = mnt.path("users", user["email"], "settings.json")
+    obj = read_json(s)
+    obj["audio_conferencing"] = {"toll_free_and_fee_based_toll_call": {"enable": True}}
+    obj.setdefault("feature", {})["cn_meeting"] = True
+    mark = sim.mark()
+    with open(s, "wb") as f:
+        f.write(dumps(obj))
+    assert_no_write(sim.log(mark))
+
+
 def test_settings_json_patch_is_recursive(sim, mnt):
     user = sim.account(refresh=True)["users"][2]
     p = mnt.path("users", user["email"], "settings.json")
