@@ -55,6 +55,7 @@ int api_call(const char *route, const char *path, json_t *body, json_t **out)
               .what = what,
               .bearer = true,
               .idempotent = strcmp(method, "POST") != 0,
+              .gone_is_done = strcmp(method, "DELETE") == 0,
               .judge = judge_api};
     http_request_init(&c.req, method, url);
     c.req.body = payload;

@@ -1,6 +1,7 @@
 /* edit: write buffers of JSON files and the PATCH/POST they become. */
 #include "zoomfs/edit.h"
 
+#include "zoomfs/errmap.h"
 #include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
 #include "zoomfs/node.h"
@@ -21,7 +22,8 @@ struct Edit {
     json_t *original; /* as last read; NULL while the object does not exist */
     StrBuf buf;
     bool dirty;   /* changed since the last commit */
-    int failed;   /* a write that could not be held: what commit returns */
+    int failed;   /* what every later commit returns: a write that could not be held,
+                     or a POST that may have created the object */
     bool pending; /* in the pending list */
 };
 
@@ -194,6 +196,14 @@ static int send_post(const char *path, const TreePath *tp, const json_t *edited,
     return rc;
 }
 
+/* A POST that failed this way may have reached Zoom and taken effect (an
+ * answer lost or cut, an answer without the new id), as opposed to one Zoom
+ * refused (EINVAL, EACCES, ...), which created nothing. */
+static bool post_may_have_happened(int rc)
+{
+    return rc == -EIO || rc == -ETIMEDOUT || rc == -EINTR;
+}
+
 static json_t *parse_or_report(const char *path, const char *data, size_t len, int *rc)
 {
     if (len > EDIT_MAX) {
@@ -234,6 +244,15 @@ int edit_commit(Edit *e, bool *moved)
     } else {
         char *renamed = NULL;
         rc = send_post(e->path, &e->tp, edited, &renamed, &fresh);
+        if (post_may_have_happened(rc)) {
+            /* Sending it again could make a second object: this buffer is
+             * done, and every later flush (fsync then close, a dup()ed
+             * descriptor, vim's :w) reports the same. */
+            e->failed = -rc;
+            stats_error("%s: the POST may have created the object; it is not sent again, and "
+                        "this file reports %s until closed",
+                        e->path, errmap_errno_name(-rc));
+        }
         if (rc == 0) {
             /* From now on this handle edits the object it created. */
             free(e->path);

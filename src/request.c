@@ -132,7 +132,7 @@ int request_run(Call *c, HttpResponse *resp)
     int max_attempts = c->max_attempts > 0 ? c->max_attempts : limits.max_attempts;
     int64_t deadline = now_ms() + (int64_t)limits.budget_s * 1000;
     int failures = 0, resolves = 0;
-    bool renewed = false;
+    bool renewed = false, maybe_done = false;
     char *bearer = NULL;
     int rc;
     memset(resp, 0, sizeof(*resp));
@@ -158,10 +158,16 @@ int request_run(Call *c, HttpResponse *resp)
             break;
         }
         ErrMapping m = resp->neterr ? errmap_net(resp->neterr) : c->judge(c, resp);
+        if (m.action == ERRACT_FAIL && m.err == ENOENT && c->gone_is_done && maybe_done) {
+            log_info("%s: 404 after an attempt whose answer was lost: that attempt did it",
+                     c->what);
+            m.action = ERRACT_OK;
+        }
         if (m.action == ERRACT_OK) {
             rc = 0;
             break;
         }
+        maybe_done |= resp->request_sent && m.action == ERRACT_RETRY;
         bool progressed = c->progressed && c->progressed(c, resp);
         if (progressed)
             failures = 0;

@@ -364,5 +364,8 @@ ssize_t stream_read(Stream *s, char *out, size_t len, int64_t off)
         done += n;
     }
     unlock(&s->lock);
-    return done || !err ? (ssize_t)done : -err;
+    /* Every byte asked for up to the end of the file, or an error: a short
+     * count would be taken for the end of the file (FUSE shrinks the size
+     * it caches, and sha256sum, dd or tar would end "successfully"). */
+    return err ? -err : (ssize_t)done;
 }

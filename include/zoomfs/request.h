@@ -24,6 +24,8 @@ struct Call {
     bool idempotent;   /* may be sent again after it may have reached the server */
     int max_attempts;  /* 0: the configured default */
     int max_resolves;  /* ERRACT_RESOLVE answers tolerated */
+    bool gone_is_done; /* a DELETE: a 404 after an attempt that may have reached the
+                          server means that attempt did it */
     bool quiet;        /* the caller reports failures: request_run leaves the
                           line it would have logged in .reason (caller frees) */
     /* Before each attempt: set what changes (a range after progress, a

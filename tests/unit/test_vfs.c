@@ -1,0 +1,305 @@
+/* Unit tests of the middle of zoomfs (vfs, node, recordings, edit, store,
+ * stream) through the fake client: listings, the save cycle, POST safety,
+ * deletes and the chunk state machine, without FUSE, root or a network. */
+#include "check.h"
+#include "fake_client.h"
+
+#include "zoomfs/edit.h"
+#include "zoomfs/ledger.h"
+#include "zoomfs/node.h"
+#include "zoomfs/recordings.h"
+#include "zoomfs/rows.h"
+#include "zoomfs/scratch.h"
+#include "zoomfs/store.h"
+#include "zoomfs/stream.h"
+#include "zoomfs/util.h"
+#include "zoomfs/vfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ALICE    "/users/alice@example.com"
+#define MEETINGS ALICE "/meetings"
+#define MONTH    ALICE "/recordings/2025-03"
+#define INSTANCE MONTH "/2025-03-15T10.00.00Z_Standup_81234567890"
+#define MP4_URL  "https://zoom.example/rec/download/mp4"
+#define CC_URL   "https://zoom.example/rec/download/cc"
+
+static const char *const instance_json =
+    "{\"uuid\":\"abc/=\",\"id\":81234567890,\"topic\":\"Standup\",\"start_time\":"
+    "\"2025-03-15T10:00:00Z\",\"recording_files\":["
+    "{\"id\":\"f1\",\"file_type\":\"MP4\",\"file_extension\":\"MP4\",\"file_size\":3000000,"
+    "\"recording_type\":\"speaker_view\",\"recording_start\":\"2025-03-15T10:00:00Z\","
+    "\"recording_end\":\"2025-03-15T10:30:00Z\",\"status\":\"completed\",\"download_url\":"
+    "\"" MP4_URL "\"},"
+    "{\"file_type\":\"CC\",\"file_extension\":\"VTT\",\"recording_start\":\"2025-03-15T10:00:00Z\","
+    "\"recording_end\":\"2025-03-15T10:30:00Z\",\"download_url\":\"" CC_URL "\"}]}";
+
+static void setup(bool read_only)
+{
+    store_cleanup();
+    fake_reset();
+    StoreConfig sc = {.dir_ttl = 60,
+                      .attr_ttl = 60,
+                      .read_only = read_only,
+                      .since = "2025-01",
+                      .uid = getuid(),
+                      .gid = getgid(),
+                      .umask = 077};
+    store_init(fake_client(), &sc, rows, nrows);
+    node_init(rows, nrows);
+    recordings_init(rows, nrows);
+    edit_init(rows, nrows);
+    scratch_init(getuid(), getgid(), 077);
+    stream_init(fake_client(), 2u << 20);
+    vfs_init(rows, nrows, NULL);
+
+    fake_list("/users?status=active",
+              "[{\"id\":\"u1\",\"email\":\"alice@example.com\",\"created_at\":"
+              "\"2025-01-10T00:00:00Z\"}]");
+    fake_list("/users?status=inactive", "[]");
+    fake_list("/users?status=pending", "[{\"email\":\"p@example.com\",\"status\":\"pending\"}]");
+    fake_object("/users/u1", "{\"id\":\"u1\",\"email\":\"alice@example.com\"}");
+    fake_object("/users/p%40example.com", "{\"email\":\"p@example.com\"}");
+    fake_object("/users/u1/settings", "{\"feature\":{\"webinar\":false},\"in_meeting\":{}}");
+    fake_list("/users/u1/meetings", "[{\"id\":81234567890},{\"id\":81234567891},{\"id\":\"x/y\"}]");
+    fake_object("/meetings/81234567890",
+                "{\"id\":81234567890,\"topic\":\"A\",\"join_url\":\"j\",\"settings\":{\"x\":1}}");
+    fake_object("/meetings/81234567891", "{\"id\":81234567891,\"topic\":\"B\"}");
+    char *month = xasprintf("[%s]", instance_json);
+    fake_list("/users/u1/recordings?from=2025-03-01&to=2025-03-31", month);
+    free(month);
+    fake_file(MP4_URL, 3000000);
+    fake_file(CC_URL, 12345);
+}
+
+/* A listing as one sorted, comma-separated string. */
+typedef struct {
+    char *names[64];
+    size_t n;
+} Names;
+
+static int add_name(void *ctx, const char *name, bool is_dir)
+{
+    (void)is_dir;
+    Names *l = ctx;
+    if (l->n < 64)
+        l->names[l->n++] = xstrdup(name);
+    return 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *listing(const char *path, int *rc)
+{
+    Names l = {0};
+    *rc = vfs_readdir(path, add_name, &l);
+    qsort(l.names, l.n, sizeof(char *), cmp);
+    StrBuf b;
+    strbuf_init(&b);
+    for (size_t i = 0; i < l.n; i++) {
+        strbuf_appendf(&b, "%s%s", i ? "," : "", l.names[i]);
+        free(l.names[i]);
+    }
+    return strbuf_take(&b, NULL);
+}
+
+#define CHECK_LISTING(path, expected)                                                              \
+    do {                                                                                           \
+        int rc_;                                                                                   \
+        char *s_ = listing(path, &rc_);                                                            \
+        CHECK_EQ_INT(rc_, 0);                                                                      \
+        CHECK_EQ_STR(s_, expected);                                                                \
+        free(s_);                                                                                  \
+    } while (0)
+
+static void test_readdir(void)
+{
+    setup(false);
+    CHECK_LISTING("/", ".zoomfs,users");
+    CHECK_LISTING("/users", "alice@example.com,p@example.com");
+    /* an invitation has no id: nothing but its user object */
+    CHECK_LISTING("/users/p@example.com", "user.json");
+    struct stat st;
+    CHECK_EQ_INT(vfs_getattr("/users/p@example.com/settings.json", &st), -ENOENT);
+    CHECK_EQ_INT(fake_calls("GET /users/{userId}/settings"), 0);
+    /* no webinar add-on: no webinars folder */
+    CHECK_LISTING(ALICE, "meetings,recordings,settings.json,user.json");
+    /* an id that cannot be a file name is left out */
+    CHECK_LISTING(MEETINGS, "81234567890.json,81234567891.json");
+    /* every month from -o since to now */
+    int rc;
+    char *months = listing(ALICE "/recordings", &rc);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strncmp(months, "2025-01,2025-02,2025-03,", 24) == 0);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char last[16];
+    snprintf(last, sizeof(last), ",%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+    CHECK(strlen(months) >= strlen(last) &&
+          strcmp(months + strlen(months) - strlen(last), last) == 0);
+    CHECK_EQ_INT(strlen(months), 8 * ((tm.tm_year + 1900 - 2025) * 12 + tm.tm_mon + 1) - 1);
+    free(months);
+    CHECK_EQ_INT(fake_calls("GET /users/{userId}/recordings"), 0); /* months cost nothing */
+    CHECK_LISTING(MONTH, "2025-03-15T10.00.00Z_Standup_81234567890");
+    CHECK_LISTING(INSTANCE, "cc_10.00.00Z.vtt,recording.json,"
+                            "speaker_view_10.00.00Z.mp4");
+    CHECK_EQ_INT(fake_calls("GET /users/{userId}/recordings"), 1);
+    CHECK_EQ_STR(fake_last_path("GET /users/{userId}/recordings"),
+                 "/users/u1/recordings?from=2025-03-01&to=2025-03-31");
+
+    /* sizes: given, or probed for a file Zoom gives none */
+    CHECK_EQ_INT(vfs_getattr(INSTANCE "/speaker_view_10.00.00Z.mp4", &st), 0);
+    CHECK_EQ_INT(st.st_size, 3000000);
+    CHECK_EQ_INT(st.st_mode & 0777, 0400);
+    CHECK_EQ_INT(vfs_getattr(INSTANCE "/cc_10.00.00Z.vtt", &st), 0);
+    CHECK_EQ_INT(st.st_size, 12345);
+    /* a meeting file: its rendered size, writable */
+    CHECK_EQ_INT(vfs_getattr(MEETINGS "/81234567890.json", &st), 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0600);
+    CHECK(st.st_size > 20);
+}
+
+/* Writes text into path as an editor would (open with O_TRUNC, write,
+ * close); returns close()'s result. */
+static int save(const char *path, const char *text, int flush_times)
+{
+    Handle *h;
+    unsigned hints;
+    int rc = vfs_open(path, O_WRONLY | O_TRUNC, &h, &hints);
+    if (rc)
+        rc = vfs_create(path, 0600, O_WRONLY | O_CREAT | O_TRUNC, &h, &hints);
+    if (rc)
+        return rc;
+    CHECK_EQ_INT(vfs_write(h, text, strlen(text), 0), (long long)strlen(text));
+    for (int i = 0; i < flush_times; i++)
+        rc = vfs_flush(path, h);
+    vfs_release(h);
+    return rc;
+}
+
+static void test_patch_sends_only_what_changed(void)
+{
+    setup(false);
+    const char *path = MEETINGS "/81234567890.json";
+    /* the id and join_url are read-only; settings.x changed deep inside */
+    CHECK_EQ_INT(
+        save(path, "{\"id\":1,\"topic\":\"B\",\"join_url\":\"k\",\"settings\":{\"x\":2}}", 2), 0);
+    CHECK_EQ_INT(fake_calls("PATCH /meetings/{meetingId}"), 1);
+    char *body = fake_last_body("PATCH /meetings/{meetingId}");
+    CHECK_EQ_STR(body, "{\"settings\":{\"x\":2},\"topic\":\"B\"}");
+    free(body);
+    CHECK_EQ_STR(fake_last_path("PATCH /meetings/{meetingId}"), "/meetings/81234567890");
+    /* the same content again: no difference, nothing sent */
+    fake_reset();
+    setup(false);
+    CHECK_EQ_INT(save(path,
+                      "{\"id\":81234567890,\"topic\":\"A\",\"join_url\":\"j\",\"settings\":"
+                      "{\"x\":1}}",
+                      1),
+                 0);
+    CHECK_EQ_INT(fake_calls("PATCH /meetings/{meetingId}"), 0);
+    /* invalid JSON: EINVAL at close, nothing sent */
+    CHECK_EQ_INT(save(path, "{\"topic\": ", 1), -EINVAL);
+    CHECK_EQ_INT(fake_calls("PATCH /meetings/{meetingId}"), 0);
+    /* a read-only mount refuses before anything */
+    setup(true);
+    Handle *h;
+    unsigned hints;
+    CHECK_EQ_INT(vfs_open(path, O_WRONLY, &h, &hints), -EROFS);
+    CHECK_EQ_INT(vfs_unlink(path), -EROFS);
+    CHECK_EQ_INT(fake_calls_total() > 0 ? fake_calls("PATCH /meetings/{meetingId}") : 0, 0);
+}
+
+static void test_post_once_never_resent(void)
+{
+    setup(false);
+    const char *path = MEETINGS "/new.json";
+    /* Zoom's answer is lost: the meeting may exist now. */
+    fake_answer("/users/u1/meetings", -EIO, NULL);
+    CHECK_EQ_INT(save(path, "{\"topic\":\"T\",\"id\":5}", 3), -EIO);
+    CHECK_EQ_INT(fake_calls("POST /users/{userId}/meetings"), 1);
+    char *body = fake_last_body("POST /users/{userId}/meetings");
+    CHECK_EQ_STR(body, "{\"topic\":\"T\"}"); /* the id is Zoom's to give */
+    free(body);
+    /* a POST that works: the file takes the new id as its name */
+    setup(false);
+    fake_answer("/users/u1/meetings", 0, "{\"id\":81299999999,\"topic\":\"T\"}");
+    CHECK_EQ_INT(save(path, "{\"topic\":\"T\"}", 2), 0);
+    CHECK_EQ_INT(fake_calls("POST /users/{userId}/meetings"), 1);
+}
+
+static void test_deletes(void)
+{
+    setup(false);
+    CHECK_EQ_INT(vfs_unlink(MEETINGS "/81234567891.json"), 0);
+    CHECK_EQ_INT(fake_calls("DELETE /meetings/{meetingId}"), 1);
+    CHECK_EQ_STR(fake_last_path("DELETE /meetings/{meetingId}"), "/meetings/81234567891");
+    /* a recording file goes to the trash by its id, under its instance's UUID */
+    CHECK_EQ_INT(vfs_unlink(INSTANCE "/speaker_view_10.00.00Z.mp4"), 0);
+    CHECK_EQ_INT(fake_calls("DELETE /meetings/{meetingId}/recordings/{recordingId}"), 1);
+    CHECK_EQ_STR(fake_last_path("DELETE /meetings/{meetingId}/recordings/{recordingId}"),
+                 "/meetings/abc%2F%3D/recordings/f1?action=trash");
+    /* the instance folder: one request for all of it */
+    setup(false);
+    CHECK_EQ_INT(vfs_rmdir(INSTANCE), 0);
+    CHECK_EQ_INT(fake_calls("DELETE /meetings/{meetingId}/recordings"), 1);
+    CHECK_EQ_STR(fake_last_path("DELETE /meetings/{meetingId}/recordings"),
+                 "/meetings/abc%2F%3D/recordings?action=trash");
+    /* what Zoom has no removal for is refused, and nothing is sent */
+    int before = fake_calls_total();
+    CHECK_EQ_INT(vfs_unlink(ALICE "/user.json"), -EPERM);
+    CHECK_EQ_INT(vfs_rmdir(MEETINGS), -EPERM);
+    CHECK_EQ_INT(fake_calls_total(), before);
+}
+
+/* A read spans a chunk boundary and the later chunk fails: the reader gets
+ * EIO, never a short count (which FUSE would take for the end of file). */
+static void test_read_never_short_before_eof(void)
+{
+    setup(false);
+    Handle *h;
+    unsigned hints;
+    const char *path = INSTANCE "/speaker_view_10.00.00Z.mp4";
+    char *buf = xmalloc(128 * 1024);
+    fake_file_fails_from(MP4_URL, 1 << 20, -EIO);
+    CHECK_EQ_INT(vfs_open(path, O_RDONLY, &h, &hints), 0);
+    CHECK(hints & VFS_KEEP_CACHE);
+    /* a whole read, the right bytes */
+    CHECK_EQ_INT(vfs_read(h, buf, 4096, 1000), 4096);
+    bool same = true;
+    for (int i = 0; i < 4096; i++)
+        same &= (unsigned char)buf[i] == fake_byte(MP4_URL, 1000 + i);
+    CHECK(same);
+    CHECK_EQ_INT(vfs_read(h, buf, 128 * 1024, (1 << 20) - 64 * 1024), -EIO);
+    /* up to the end of the file is not short */
+    fake_file_fails_from(MP4_URL, 1LL << 40, 0);
+    CHECK_EQ_INT(vfs_read(h, buf, 128 * 1024, 3000000 - 1000), 1000);
+    CHECK_EQ_INT(vfs_read(h, buf, 128 * 1024, 3000000), 0);
+    free(buf);
+    vfs_release(h);
+}
+
+int main(void)
+{
+    ledger_open(NULL, 1000);
+    test_readdir();
+    test_patch_sends_only_what_changed();
+    test_post_once_never_resent();
+    test_deletes();
+    test_read_never_short_before_eof();
+    stream_cleanup();
+    store_cleanup();
+    scratch_cleanup();
+    ledger_close();
+    fake_reset();
+    return CHECK_DONE("test_vfs");
+}
