@@ -24,6 +24,8 @@
 /* A listing is never cut: past this many pages it is an error. 400 pages
  * are 120,000 entries, more than any user's month or an account's users. */
 #define MAX_PAGES 400
+/* ... nor is one whose pages add up to more JSON than this. */
+#define MAX_LISTING_BYTES ((size_t)128 << 20)
 
 static long io_timeout_s = 30;
 
@@ -42,7 +44,8 @@ static ErrMapping judge_api(Call *c, const HttpResponse *resp)
     return m;
 }
 
-int api_call(const char *route, const char *path, json_t *body, json_t **out)
+/* api_call that also tells how many bytes the answer had. */
+static int call(const char *route, const char *path, json_t *body, json_t **out, size_t *bytes)
 {
     if (out)
         *out = NULL;
@@ -64,6 +67,8 @@ int api_call(const char *route, const char *path, json_t *body, json_t **out)
     c.req.total_timeout = io_timeout_s * 4;
     HttpResponse resp;
     int rc = request_run(&c, &resp);
+    if (bytes)
+        *bytes = rc == 0 ? resp.body.len : 0;
     if (rc == 0 && resp.body.len && out) {
         json_error_t e;
         *out = json_loadb(resp.body.data, resp.body.len, 0, &e);
@@ -79,6 +84,11 @@ int api_call(const char *route, const char *path, json_t *body, json_t **out)
     free(payload);
     free(url);
     return rc;
+}
+
+int api_call(const char *route, const char *path, json_t *body, json_t **out)
+{
+    return call(route, path, body, out, NULL);
 }
 
 static int api_get(const char *route, const char *path, json_t **out)
@@ -117,57 +127,68 @@ static bool seen_before(char **seen, int n, const char *token)
     return false;
 }
 
+/* One page of a listing (after the page whose next_page_token is token, or
+ * the first): its document and its list. Returns 0 or -errno. */
+static int get_page(const char *route, const char *path, const char *token, const char *key,
+                    json_t **doc, size_t *bytes)
+{
+    const char *sep = strchr(path, '?') ? "&" : "?";
+    char *enc = token ? urlenc_component(token) : NULL;
+    char *page_path =
+        enc ? xasprintf("%s%spage_size=%d&next_page_token=%s", path, sep, PAGE_SIZE, enc)
+            : xasprintf("%s%spage_size=%d", path, sep, PAGE_SIZE);
+    int rc = call(route, page_path, NULL, doc, bytes);
+    free(page_path);
+    free(enc);
+    /* Only an empty array is an empty listing: an empty body, {} or a list
+     * under another name must never empty a folder. */
+    if (rc == 0 && !json_is_array(json_object_get(*doc, key))) {
+        stats_error("GET %s: the answer has no \"%s\" list; the listing is not trusted", path, key);
+        json_decref(*doc);
+        *doc = NULL;
+        rc = -EIO;
+    }
+    return rc;
+}
+
+/* Why the next page must not be asked for, or NULL. */
+static const char *runaway(int page, int allowed, size_t bytes, char **seen, int nseen,
+                           const char *next)
+{
+    if (page + 1 >= allowed)
+        return "more pages than the listing announced";
+    if (bytes > MAX_LISTING_BYTES)
+        return "a listing larger than 128 MiB";
+    return seen_before(seen, nseen, next) ? "a page token that came before" : NULL;
+}
+
 static int api_list(const char *route, const char *path, const char *array_key, json_t **items)
 {
     *items = json_array();
     char **seen = xcalloc(MAX_PAGES, sizeof(*seen));
     int nseen = 0, allowed = MAX_PAGES, rc = 0;
-    const char *sep = strchr(path, '?') ? "&" : "?";
-    for (int page = 0;; page++) {
-        if (page >= allowed) {
-            stats_error("GET %s: more pages than the listing announced (%d); stopped, the listing "
-                        "is not trusted",
-                        path, allowed);
-            rc = -EIO;
-            break;
-        }
-        char *page_path;
-        if (nseen) {
-            char *enc = urlenc_component(seen[nseen - 1]);
-            page_path = xasprintf("%s%spage_size=%d&next_page_token=%s", path, sep, PAGE_SIZE, enc);
-            free(enc);
-        } else {
-            page_path = xasprintf("%s%spage_size=%d", path, sep, PAGE_SIZE);
-        }
+    size_t total = 0;
+    for (int page = 0; rc == 0; page++) {
         json_t *doc = NULL;
-        rc = api_call(route, page_path, NULL, &doc);
-        free(page_path);
-        if (rc)
+        size_t bytes = 0;
+        if ((rc = get_page(route, path, nseen ? seen[nseen - 1] : NULL, array_key, &doc, &bytes)))
             break;
-        /* Only an empty array is an empty listing: an empty body, {} or a
-         * list under another name must never empty a folder. */
-        json_t *list = json_object_get(doc, array_key);
-        if (!json_is_array(list)) {
-            stats_error("GET %s: the answer has no \"%s\" list", path, array_key);
-            json_decref(doc);
-            rc = -EIO;
-            break;
-        }
+        total += bytes;
         if (page == 0)
             allowed = pages_allowed(doc);
-        json_array_extend(*items, list);
+        json_array_extend(*items, json_object_get(doc, array_key));
         const char *next = json_string_value(json_object_get(doc, "next_page_token"));
         bool more = next && *next;
-        if (more && seen_before(seen, nseen, next)) {
-            stats_error("GET %s: page token repeated after %d pages; stopped, the listing is not "
-                        "trusted",
-                        path, page + 1);
+        const char *why = more ? runaway(page, allowed, total, seen, nseen, next) : NULL;
+        if (why) {
+            stats_error("GET %s: %s after %d pages; stopped, the listing is not trusted", path, why,
+                        page + 1);
             rc = -EIO;
         } else if (more) {
             seen[nseen++] = xstrdup(next);
         }
         json_decref(doc);
-        if (rc || !more)
+        if (!more)
             break;
     }
     for (int i = 0; i < nseen; i++)

@@ -41,14 +41,6 @@ void cacheval_unref(CacheVal *v)
         v->destroy(v);
 }
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 Cache *cache_new(size_t max_entries, size_t max_bytes)
 {
     Cache *c = xcalloc(1, sizeof(*c));
@@ -85,7 +77,7 @@ void cache_free(Cache *c)
 
 static Entry **find(Cache *c, const char *key)
 {
-    Entry **p = &c->buckets[hash(key) & (c->nbuckets - 1)];
+    Entry **p = &c->buckets[hash_string(key) & (c->nbuckets - 1)];
     while (*p && strcmp((*p)->key, key) != 0)
         p = &(*p)->next;
     return p;

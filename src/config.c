@@ -20,13 +20,13 @@ Config cfg;
 void config_defaults(Config *c)
 {
     memset(c, 0, sizeof(*c));
-    c->api_url = xstrdup("https://api.zoom.us");
-    c->oauth_url = xstrdup("https://zoom.us");
-    c->dir_ttl = 60;
-    c->attr_ttl = 60;
-    c->uid = getuid();
-    c->gid = getgid();
-    c->umask = 077;
+    c->auth.api_url = xstrdup("https://api.zoom.us");
+    c->auth.oauth_url = xstrdup("https://zoom.us");
+    c->store.dir_ttl = 60;
+    c->store.attr_ttl = 60;
+    c->store.uid = getuid();
+    c->store.gid = getgid();
+    c->store.umask = 077;
     c->readahead_max = 8u << 20;
     c->connect_timeout = 10;
     c->io_timeout = 30;
@@ -83,7 +83,8 @@ static const char *const credential_keys[] = {"ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID
 
 static char **credential_slot(Config *c, const char *key)
 {
-    char **slots[] = {&c->account_id, &c->client_id, &c->client_secret, &c->static_token};
+    char **slots[] = {&c->auth.account_id, &c->auth.client_id, &c->auth.client_secret,
+                      &c->auth.static_token};
     for (size_t i = 0; i < ARRAY_SIZE(credential_keys); i++) {
         /* The file may spell keys either way: ZOOM_CLIENT_ID or client_id. */
         const char *k = credential_keys[i];
@@ -172,7 +173,7 @@ int config_load_credentials(Config *c, char *err, size_t errlen)
 
 int config_validate(const Config *c, char *err, size_t errlen)
 {
-    const char *urls[][2] = {{"api_url", c->api_url}, {"oauth_url", c->oauth_url}};
+    const char *urls[][2] = {{"api_url", c->auth.api_url}, {"oauth_url", c->auth.oauth_url}};
     for (size_t i = 0; i < ARRAY_SIZE(urls); i++) {
         if (!urlenc_scheme_allowed(urls[i][1])) {
             snprintf(err, errlen,
@@ -182,8 +183,8 @@ int config_validate(const Config *c, char *err, size_t errlen)
             return -1;
         }
     }
-    bool s2s = c->account_id && c->client_id && c->client_secret;
-    if (!s2s && !c->static_token) {
+    bool s2s = c->auth.account_id && c->auth.client_id && c->auth.client_secret;
+    if (!s2s && !c->auth.static_token) {
         snprintf(err, errlen,
                  "no credentials: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET "
                  "(or ZOOM_ACCESS_TOKEN) in the environment or in the config file");
@@ -193,15 +194,16 @@ int config_validate(const Config *c, char *err, size_t errlen)
         snprintf(err, errlen, "cafile %s cannot be read: %s", c->cafile, strerror(errno));
         return -1;
     }
-    if (c->since) {
+    if (c->store.since) {
         int y, m;
         char tail;
-        if (sscanf(c->since, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12 || y < 2000) {
-            snprintf(err, errlen, "since=%s: expected YYYY-MM", c->since);
+        if (sscanf(c->store.since, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12 ||
+            y < 2000) {
+            snprintf(err, errlen, "since=%s: expected YYYY-MM", c->store.since);
             return -1;
         }
     }
-    if (c->dir_ttl < 0 || c->attr_ttl < 0) {
+    if (c->store.dir_ttl < 0 || c->store.attr_ttl < 0) {
         snprintf(err, errlen, "dir_ttl and attr_ttl must be 0 or more seconds");
         return -1;
     }
@@ -210,11 +212,13 @@ int config_validate(const Config *c, char *err, size_t errlen)
 
 void config_free(Config *c)
 {
-    char **strings[] = {&c->api_url,    &c->oauth_url,  &c->cafile,        &c->config_path,
-                        &c->account_id, &c->client_id,  &c->client_secret, &c->static_token,
-                        &c->since,      &c->ledger_path};
+    char **strings[] = {&c->auth.api_url,       &c->auth.oauth_url,    &c->cafile,
+                        &c->config_path,        &c->auth.account_id,   &c->auth.client_id,
+                        &c->auth.client_secret, &c->auth.static_token, &c->store.since,
+                        &c->ledger_path};
     for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
-        if (*strings[i] && (strings[i] == &c->client_secret || strings[i] == &c->static_token))
+        if (*strings[i] &&
+            (strings[i] == &c->auth.client_secret || strings[i] == &c->auth.static_token))
             explicit_bzero(*strings[i], strlen(*strings[i]));
         free(*strings[i]);
         *strings[i] = NULL;

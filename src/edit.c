@@ -30,20 +30,13 @@ struct Edit {
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static Edit *pending;
 
-static const Row *table;
-static size_t ntable;
-
-void edit_init(const Row *rows, size_t nrows)
-{
-    table = rows;
-    ntable = nrows;
-}
-
 const Row *edit_child_row(const Row *folder)
 {
-    for (size_t i = 0; i < ntable; i++)
-        if (table[i].parent == folder->kind && table[i].post && !(table[i].flags & ROW_DIR))
-            return &table[i];
+    size_t n;
+    const Row *rows = store_rows(&n);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].parent == folder->kind && rows[i].post && !(rows[i].flags & ROW_DIR))
+            return &rows[i];
     return NULL;
 }
 
@@ -257,7 +250,7 @@ int edit_commit(Edit *e, bool *moved)
             /* From now on this handle edits the object it created. */
             free(e->path);
             e->path = renamed;
-            tree_parse(table, ntable, e->path, &e->tp);
+            store_parse(e->path, &e->tp);
             *moved = true;
         }
     }

@@ -57,7 +57,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
     fc->use_ino = 0;
     fc->hard_remove = 1;
     op_set_interrupt_check(interrupted);
-    vfs_init(conf->rows, conf->nrows, forget_in_kernel);
+    vfs_init(forget_in_kernel);
     return NULL;
 }
 

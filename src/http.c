@@ -2,6 +2,7 @@
 #include "zoomfs/http.h"
 
 #include "zoomfs/log.h"
+#include "zoomfs/op.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -59,13 +60,14 @@ int http_init(const char *cafile, int connect_timeout, int io_timeout)
 
 void http_cleanup(void)
 {
+    if (!share)
+        return; /* never started */
     CURL *mine = pthread_getspecific(easy_key);
     if (mine) {
         curl_easy_cleanup(mine);
         pthread_setspecific(easy_key, NULL);
     }
-    if (share)
-        curl_share_cleanup(share);
+    curl_share_cleanup(share);
     share = NULL;
     free(ca_path);
     ca_path = NULL;
@@ -209,16 +211,19 @@ static NetError classify(CURLcode rc)
     }
 }
 
-void http_send(const HttpRequest *req, HttpResponse *resp)
+/* Aborts a transfer whose operation ended (deadline, Ctrl-C, unmount):
+ * libcurl calls this about once a second even while no byte moves. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
-    memset(resp, 0, sizeof(*resp));
-    strbuf_init(&resp->body);
-    resp->content_length = -1;
+    (void)ctx, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return op_check() != 0;
+}
 
-    CURL *e = thread_easy();
-    Transfer t = {.req = req, .resp = resp, .easy = e};
-    struct curl_slist *headers = NULL;
-
+/* What every transfer shares: the connection pool, timeouts, TLS always
+ * verified, and where headers and bytes go. */
+static void set_transfer(CURL *e, const HttpRequest *req, Transfer *t)
+{
     curl_easy_setopt(e, CURLOPT_SHARE, share);
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -240,10 +245,15 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+}
 
+static void set_method(CURL *e, const HttpRequest *req)
+{
     /* libcurl silently resends a request whose reused connection turns out
      * dead; a POST must never be sent twice, so it gets its own. */
     if (strcmp(req->method, "POST") == 0)
@@ -261,14 +271,34 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
                              (curl_off_t)(req->body ? req->body_len : 0));
         }
     }
+}
+
+static struct curl_slist *request_headers(const HttpRequest *req)
+{
     /* Header lines are as long as their values: a token is a JWT of 600 to
      * 2,000+ characters, and nothing from outside is cut. */
-    headers = append_header(headers, "Authorization", req->authorization);
+    struct curl_slist *headers = append_header(NULL, "Authorization", req->authorization);
     if (req->body)
         headers = append_header(headers, "Content-Type", req->content_type);
-    headers = curl_slist_append(headers, "Accept: application/json");
-    /* No "Expect: 100-continue" round trip for small JSON bodies. */
-    headers = curl_slist_append(headers, "Expect:");
+    headers = append_header(headers, "Accept", "application/json");
+    /* No "Expect: 100-continue" round trip for small JSON bodies ("Name:"
+     * with nothing after the colon removes a header of libcurl's own). */
+    struct curl_slist *out = curl_slist_append(headers, "Expect:");
+    if (!out)
+        abort();
+    return out;
+}
+
+void http_send(const HttpRequest *req, HttpResponse *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    strbuf_init(&resp->body);
+    resp->content_length = -1;
+    CURL *e = thread_easy();
+    Transfer t = {.req = req, .resp = resp, .easy = e};
+    set_transfer(e, req, &t);
+    set_method(e, req);
+    struct curl_slist *headers = request_headers(req);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     char range[48]; /* two int64 values: at most 41 bytes */
     if (req->range_start >= 0) {
@@ -288,10 +318,10 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
     resp->request_sent = sent > 0;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && resp->sink_stopped)) {
-        resp->neterr = classify(rc);
-        resp->error = xstrdup(errbuf[0] ? errbuf : curl_easy_strerror(rc));
         /* resp->status may still hold the status line of a response whose
          * body was cut: callers look at neterr first. */
+        resp->neterr = classify(rc);
+        resp->error = xstrdup(errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     curl_slist_free_all(headers);
 }

@@ -39,14 +39,10 @@ int log_level_parse(const char *name)
 void log_write(int level, const char *file, int line, const char *fmt, ...)
 {
     /* As long as it is: a message from Zoom is never cut. */
-    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    if (!msg)
-        return;
     if (level < 0)
         level = 0;
     if (level > LOG_LVL_DEBUG)

@@ -166,25 +166,25 @@ static void take(char **dst, char *src)
 
 static int apply_options(char *err, size_t errlen)
 {
-    take(&cfg.api_url, opt.api_url);
-    cfg.api_url_explicit = opt.api_url != NULL;
-    take(&cfg.oauth_url, opt.oauth_url);
+    take(&cfg.auth.api_url, opt.api_url);
+    cfg.auth.api_url_explicit = opt.api_url != NULL;
+    take(&cfg.auth.oauth_url, opt.oauth_url);
     take(&cfg.cafile, opt.cafile);
     take(&cfg.config_path, opt.config);
-    take(&cfg.since, opt.since);
+    take(&cfg.store.since, opt.since);
     take(&cfg.ledger_path, opt.ledger);
-    cfg.read_only = opt.ro;
+    cfg.store.read_only = opt.ro;
     cfg.foreground = opt.foreground;
     if (opt.dir_ttl >= 0)
-        cfg.dir_ttl = opt.dir_ttl;
+        cfg.store.dir_ttl = opt.dir_ttl;
     if (opt.attr_ttl >= 0)
-        cfg.attr_ttl = opt.attr_ttl;
+        cfg.store.attr_ttl = opt.attr_ttl;
     if (opt.uid >= 0)
-        cfg.uid = (uid_t)opt.uid;
+        cfg.store.uid = (uid_t)opt.uid;
     if (opt.gid >= 0)
-        cfg.gid = (gid_t)opt.gid;
+        cfg.store.gid = (gid_t)opt.gid;
     if (opt.umask >= 0)
-        cfg.umask = (mode_t)(opt.umask & 0777);
+        cfg.store.umask = (mode_t)(opt.umask & 0777);
     if (opt.readahead > 0)
         cfg.readahead_max = (size_t)opt.readahead;
     if (opt.io_timeout > 0)
@@ -195,7 +195,7 @@ static int apply_options(char *err, size_t errlen)
         cfg.op_timeout = opt.op_timeout;
     if (opt.recording_delete) {
         if (strcmp(opt.recording_delete, "delete") == 0)
-            cfg.recording_delete_permanent = true;
+            cfg.store.recording_delete_permanent = true;
         else if (strcmp(opt.recording_delete, "trash") != 0) {
             snprintf(err, errlen, "recording_delete=%s: expected trash or delete",
                      opt.recording_delete);
@@ -228,42 +228,11 @@ static int open_ledger(void)
     return rc ? ledger_open(NULL, 100000) : 0;
 }
 
-int main(int argc, char *argv[])
+/* The client floor: libcurl, the request policy, the token. Returns 0, or 1
+ * with the reason printed (wrong credentials fail here, before the mount,
+ * with Zoom's own words). */
+static int start_client(void)
 {
-    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-    config_defaults(&cfg);
-    if (fuse_opt_parse(&args, &opt, option_spec, process_arg) != 0)
-        return 1;
-    if (opt.npositional > 0)
-        fuse_opt_add_arg(&args, opt.positional[opt.npositional - 1]);
-    for (int i = 0; i < opt.npositional; i++)
-        free(opt.positional[i]);
-    /* libfuse 3.14 prints a warning about its own default (-1) for this
-     * unless it is set; a later -o max_idle_threads= from the user wins. */
-    fuse_opt_insert_arg(&args, 1, "-omax_idle_threads=10");
-    if (opt.show_version) {
-        printf("zoomfs %s\n", ZOOMFS_VERSION);
-        fuse_opt_free_args(&args);
-        return 0;
-    }
-    if (opt.show_help) {
-        usage(argv[0]);
-        FsConfig none = {0};
-        int rc = fuse_main(args.argc, args.argv, fs_operations(&none), NULL);
-        fuse_opt_free_args(&args);
-        return rc;
-    }
-
-    char err[512];
-    if (apply_options(err, sizeof(err)) != 0 ||
-        config_load_credentials(&cfg, err, sizeof(err)) != 0 ||
-        config_validate(&cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "zoomfs: %s\n", err);
-        fuse_opt_free_args(&args);
-        config_free(&cfg);
-        return 1;
-    }
-    log_init(!cfg.foreground, cfg.log_level);
     if (http_init(cfg.cafile, cfg.connect_timeout, cfg.io_timeout) != 0) {
         fprintf(stderr, "zoomfs: cannot initialise libcurl\n");
         return 1;
@@ -275,44 +244,26 @@ int main(int argc, char *argv[])
     op_init(cfg.op_timeout);
     api_init(cfg.io_timeout);
     cdn_init(cfg.io_timeout);
-    /* A first token now: wrong credentials fail the mount with Zoom's reason
-     * instead of a mount where every access says EACCES. */
-    AuthConfig ac = {.oauth_url = cfg.oauth_url,
-                     .api_url = cfg.api_url,
-                     .api_url_explicit = cfg.api_url_explicit,
-                     .account_id = cfg.account_id,
-                     .client_id = cfg.client_id,
-                     .client_secret = cfg.client_secret,
-                     .static_token = cfg.static_token};
-    char *auth_err = NULL;
-    if (auth_init(&ac, &auth_err) != 0) {
-        fprintf(stderr, "zoomfs: %s\n", auth_err ? auth_err : "authentication failed");
-        free(auth_err);
-        auth_cleanup();
-        http_cleanup();
-        config_free(&cfg);
-        fuse_opt_free_args(&args);
+    char *err = NULL;
+    if (auth_init(&cfg.auth, &err) != 0) {
+        fprintf(stderr, "zoomfs: %s\n", err ? err : "authentication failed");
+        free(err);
         return 1;
     }
+    return 0;
+}
+
+/* The middle: what zoomfs knows of Zoom, and the files made in memory. */
+static void start_middle(void)
+{
     open_ledger();
-    StoreConfig sc = {.dir_ttl = cfg.dir_ttl,
-                      .attr_ttl = cfg.attr_ttl,
-                      .read_only = cfg.read_only,
-                      .recording_delete_permanent = cfg.recording_delete_permanent,
-                      .since = cfg.since,
-                      .uid = cfg.uid,
-                      .gid = cfg.gid,
-                      .umask = cfg.umask};
-    store_init(zoom_client(), &sc, rows, nrows);
-    node_init(rows, nrows);
-    recordings_init(rows, nrows);
-    edit_init(rows, nrows);
-    scratch_init(cfg.uid, cfg.gid, cfg.umask);
+    store_init(zoom_client(), &cfg.store, rows, nrows);
+    scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
-    FsConfig fc = {.attr_ttl = cfg.attr_ttl, .rows = rows, .nrows = nrows};
+}
 
-    int rc = fuse_main(args.argc, args.argv, fs_operations(&fc), NULL);
-
+static void stop_all(void)
+{
     stream_cleanup();
     scratch_cleanup();
     store_cleanup();
@@ -321,6 +272,55 @@ int main(int argc, char *argv[])
     auth_cleanup();
     http_cleanup();
     config_free(&cfg);
+}
+
+/* Parses the command line into opt and args. Returns -1 (go on), or the
+ * exit status when there is nothing to mount (--version, --help, errors). */
+static int parse_command_line(struct fuse_args *args, const char *prog)
+{
+    if (fuse_opt_parse(args, &opt, option_spec, process_arg) != 0)
+        return 1;
+    if (opt.npositional > 0)
+        fuse_opt_add_arg(args, opt.positional[opt.npositional - 1]);
+    for (int i = 0; i < opt.npositional; i++)
+        free(opt.positional[i]);
+    /* libfuse 3.14 prints a warning about its own default (-1) for this
+     * unless it is set; a later -o max_idle_threads= from the user wins. */
+    fuse_opt_insert_arg(args, 1, "-omax_idle_threads=10");
+    if (opt.show_version) {
+        printf("zoomfs %s\n", ZOOMFS_VERSION);
+        return 0;
+    }
+    if (opt.show_help) {
+        usage(prog);
+        FsConfig none = {0};
+        return fuse_main(args->argc, args->argv, fs_operations(&none), NULL);
+    }
+    return -1;
+}
+
+int main(int argc, char *argv[])
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    config_defaults(&cfg);
+    int rc = parse_command_line(&args, argv[0]);
+    char err[512];
+    if (rc < 0 && (apply_options(err, sizeof(err)) != 0 ||
+                   config_load_credentials(&cfg, err, sizeof(err)) != 0 ||
+                   config_validate(&cfg, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "zoomfs: %s\n", err);
+        rc = 1;
+    }
+    if (rc < 0) {
+        log_init(!cfg.foreground, cfg.log_level);
+        rc = start_client();
+    }
+    if (rc == 0 && !opt.show_version && !opt.show_help) {
+        start_middle();
+        FsConfig fc = {.attr_ttl = cfg.store.attr_ttl};
+        rc = fuse_main(args.argc, args.argv, fs_operations(&fc), NULL);
+    }
+    stop_all();
     fuse_opt_free_args(&args);
     return rc;
 }

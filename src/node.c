@@ -11,15 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const Row *rows;
-static size_t nrows;
-
-void node_init(const Row *table, size_t n)
-{
-    rows = table;
-    nrows = n;
-}
-
 /* An id as Zoom sent it (an int64, or a string), as text; NULL when the
  * item has none. Malloc'd. */
 static char *id_text(const json_t *item)
@@ -37,7 +28,7 @@ static char *id_text(const json_t *item)
 /* Webinars need Zoom's add-on; its absence is not an error to report. */
 static bool has_webinars(const char *email, const Ids *ids)
 {
-    const Row *settings = tree_row(rows, nrows, NODE_SETTINGS_JSON);
+    const Row *settings = store_row(NODE_SETTINGS_JSON);
     char *path = xasprintf("/users/%s/settings.json", email);
     JsonFile *s;
     bool yes = false;
@@ -137,7 +128,7 @@ static int users_list(const Entry *e, NodeAdd add, void *ctx)
 static void users_forget(const Entry *e)
 {
     (void)e;
-    store_drop_row(tree_row(rows, nrows, NODE_USERS), NULL);
+    store_drop_row(store_row(NODE_USERS), NULL);
 }
 
 const KindOps node_users_ops = {
@@ -145,12 +136,7 @@ const KindOps node_users_ops = {
 
 static int user_getattr(const Entry *e, struct stat *st)
 {
-    UserRef u;
-    int rc = store_user(e->tp.user, &u);
-    if (rc == 0)
-        store_fill_dir(st, u.created);
-    user_ref_drop(&u);
-    return rc;
+    return store_user_dir(e->tp.user, st);
 }
 
 /* mkdir users/<email>: invites the user (a Basic user, pending until they
@@ -180,15 +166,12 @@ const KindOps node_user_ops = {.getattr = user_getattr, .make = user_make};
 
 /* ---- folders listed by an endpoint (meetings/, webinars/) -------------------- */
 
-static int folder_getattr(const Entry *e, struct stat *st)
-{
-    return user_getattr(e, st);
-}
-
 /* The child row of a listed folder: the one whose name is a placeholder. */
 static const Row *child_row(const Row *folder)
 {
-    for (size_t i = 0; i < nrows; i++) {
+    size_t n;
+    const Row *rows = store_rows(&n);
+    for (size_t i = 0; i < n; i++) {
         const char *name;
         if (rows[i].parent == folder->kind && !tree_fixed_name(&rows[i], &name))
             return &rows[i];
@@ -241,7 +224,7 @@ static int folder_list(const Entry *e, NodeAdd add, void *ctx)
     return 0;
 }
 
-const KindOps node_folder_ops = {.getattr = folder_getattr, .list = folder_list};
+const KindOps node_folder_ops = {.getattr = user_getattr, .list = folder_list};
 
 /* ---- JSON objects ------------------------------------------------------------ */
 
@@ -263,7 +246,7 @@ static void object_forget(const Entry *e)
     if (store_user(e->tp.user, &u) == 0)
         store_drop_row(e->tp.row, u.key);
     else
-        store_drop_row(tree_row(rows, nrows, NODE_USERS), NULL);
+        store_drop_row(store_row(NODE_USERS), NULL);
     user_ref_drop(&u);
 }
 

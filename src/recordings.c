@@ -17,15 +17,6 @@
 /* Recording files never change once complete: a probed size is good for a day. */
 #define SIZE_TTL_MS (24LL * 3600 * 1000)
 
-static const Row *month_row, *instance_row, *media_row;
-
-void recordings_init(const Row *rows, size_t nrows)
-{
-    month_row = tree_row(rows, nrows, NODE_MONTH);
-    instance_row = tree_row(rows, nrows, NODE_INSTANCE);
-    media_row = tree_row(rows, nrows, NODE_MEDIA);
-}
-
 /* A month folder: its instances and the names given to them. */
 typedef struct {
     CacheVal base;
@@ -91,15 +82,16 @@ static int month_listing(const TreePath *tp, MonthVal **out)
     if (rc == 0 &&
         (!month_in_range(tp->month, u.created) || naming_month_range(tp->month, from, to) != 0))
         rc = -ENOENT;
-    char *key = rc == 0 ? store_key(month_row, u.key, tp->month) : NULL;
+    char *key = rc == 0 ? store_key(store_row(NODE_MONTH), u.key, tp->month) : NULL;
     CacheVal *v = key ? store_get(key) : NULL;
     if (v) {
         *out = (MonthVal *)v;
     } else if (rc == 0) {
         char *query = xasprintf("from=%s&to=%s", from, to);
-        char *path = endpoint_path(month_row->list, &ids, query);
+        char *path = endpoint_path(store_row(NODE_MONTH)->list, &ids, query);
         json_t *instances = NULL;
-        rc = store_client()->list(month_row->list, path, month_row->list_key, &instances);
+        rc = store_client()->list(store_row(NODE_MONTH)->list, path,
+                                  store_row(NODE_MONTH)->list_key, &instances);
         if (rc == 0) {
             MonthVal *m = xcalloc(1, sizeof(*m));
             m->base.refs = 1;
@@ -151,7 +143,7 @@ static int64_t media_size(const json_t *file)
     const char *url = json_string_value(json_object_get(file, "download_url"));
     if (!url)
         return -EIO;
-    char *key = store_key(media_row, "size", url);
+    char *key = store_key(store_row(NODE_MEDIA), "size", url);
     CacheVal *v = store_get(key);
     if (v) {
         size = ((SizeVal *)v)->size;
@@ -173,14 +165,18 @@ static int64_t media_size(const json_t *file)
     return size;
 }
 
+/* The instance of a file of the mount, unless the file was removed here. */
+static int visible_in_instance(const Entry *e, MonthVal **month, json_t **instance)
+{
+    return store_hidden(e->path) ? -ENOENT : find_instance(&e->tp, month, instance);
+}
+
 static int media_info(const Entry *e, MediaInfo *out)
 {
     memset(out, 0, sizeof(*out));
-    if (store_hidden(e->path))
-        return -ENOENT;
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = visible_in_instance(e, &month, &instance);
     if (rc)
         return rc;
     size_t n = 0;
@@ -225,7 +221,7 @@ static void instance_forget(const Entry *e)
 {
     UserRef u;
     if (store_user(e->tp.user, &u) == 0) {
-        char *key = store_key(month_row, u.key, e->tp.month);
+        char *key = store_key(store_row(NODE_MONTH), u.key, e->tp.month);
         store_drop(key);
         free(key);
     }
@@ -236,12 +232,7 @@ static void instance_forget(const Entry *e)
 
 static int months_getattr(const Entry *e, struct stat *st)
 {
-    UserRef u;
-    int rc = store_user(e->tp.user, &u);
-    if (rc == 0)
-        store_fill_dir(st, u.created);
-    user_ref_drop(&u);
-    return rc;
+    return store_user_dir(e->tp.user, st);
 }
 
 static int months_list(const Entry *e, NodeAdd add, void *ctx)
@@ -341,9 +332,10 @@ static int instance_remove(const Entry *e)
     if (rc)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
-    char *path = ids.object ? endpoint_path(instance_row->del, &ids, delete_action()) : NULL;
+    char *path =
+        ids.object ? endpoint_path(store_row(NODE_INSTANCE)->del, &ids, delete_action()) : NULL;
     cacheval_unref(&month->base);
-    rc = path ? store_client()->send(instance_row->del, path, NULL, NULL) : -EIO;
+    rc = path ? store_client()->send(store_row(NODE_INSTANCE)->del, path, NULL, NULL) : -EIO;
     free(path);
     if (rc == 0 || rc == -ENOENT)
         instance_forget(e);
@@ -359,11 +351,9 @@ const KindOps recordings_instance_ops = {.getattr = instance_getattr,
 
 static int recording_json(const Entry *e, JsonFile **out)
 {
-    if (store_hidden(e->path))
-        return -ENOENT;
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = visible_in_instance(e, &month, &instance);
     if (rc)
         return rc;
     /* Rendered from the month listing: recording.json costs no request. */
@@ -474,8 +464,8 @@ static int media_remove(const Entry *e)
         return finish_instance(e);
     }
     Ids ids = {.object = m.meeting_uuid, .file = m.file_id};
-    char *path = endpoint_path(media_row->del, &ids, delete_action());
-    rc = store_client()->send(media_row->del, path, NULL, NULL);
+    char *path = endpoint_path(store_row(NODE_MEDIA)->del, &ids, delete_action());
+    rc = store_client()->send(store_row(NODE_MEDIA)->del, path, NULL, NULL);
     free(path);
     media_info_free(&m);
     if (rc == 0 || rc == -ENOENT) {

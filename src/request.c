@@ -127,97 +127,110 @@ static int64_t wait_ms(const HttpResponse *resp, int failures)
     return ra >= 0 ? ra + (int64_t)(random() % 250) : backoff_ms(failures);
 }
 
+/* The state of one call across its attempts. */
+typedef struct {
+    int max_attempts;
+    int64_t deadline;
+    int failures, resolves;
+    bool renewed;    /* the token was renewed once already */
+    bool maybe_done; /* an attempt may have reached the server and acted */
+    char *bearer;    /* the Authorization value of the last attempt */
+} Attempts;
+
+/* The operation ended (deadline, Ctrl-C, unmount): say so once. */
+static int ended(const Call *c, int rc)
+{
+    if (!c->quiet)
+        op_report(c->what, rc);
+    return rc;
+}
+
+/* Sends one attempt. Returns 0, or -errno when it could not be sent. */
+static int attempt(Call *c, Attempts *a, HttpResponse *resp)
+{
+    int rc;
+    if ((rc = op_check()) != 0)
+        return ended(c, rc);
+    if (c->prepare && (rc = c->prepare(c)) != 0)
+        return rc;
+    if (c->bearer) {
+        auth_free(a->bearer);
+        if ((rc = auth_header(&a->bearer)) != 0)
+            return rc;
+        c->req.authorization = a->bearer;
+    }
+    transport(&c->req, resp);
+    stats_request(c->route, resp->neterr ? 0 : resp->status);
+    return (rc = op_check()) != 0 ? ended(c, rc) : 0; /* a transfer cut for this */
+}
+
+/* After a failed attempt: 1 to try again, or 0 with *rc to give up. */
+static int again(Call *c, Attempts *a, HttpResponse *resp, ErrMapping m, int *rc)
+{
+    bool progressed = c->progressed && c->progressed(c, resp);
+    if (progressed)
+        a->failures = 0;
+    *rc = -(m.err ? m.err : EIO);
+    if (m.action == ERRACT_REFRESH_TOKEN && c->bearer && !a->renewed) {
+        /* Zoom did not act on a request it refused for its token: even a
+         * POST may go again, once. */
+        a->renewed = true;
+        log_info("%s: token refused, renewing", c->what);
+        if (auth_reject(a->bearer) == 0)
+            return 1;
+    }
+    if (m.action == ERRACT_RESOLVE && c->stale && a->resolves++ < c->max_resolves) {
+        log_info("%s: HTTP %ld; resolving the URL again", c->what, resp->status);
+        c->stale(c);
+        return 1;
+    }
+    bool transient = m.action == ERRACT_RETRY || m.action == ERRACT_RATE_WAIT;
+    /* A 429 says Zoom did nothing; a 5xx or a cut transfer does not. */
+    bool ambiguous =
+        m.action == ERRACT_RETRY && !c->idempotent && (resp->request_sent || !resp->neterr);
+    int64_t wait = wait_ms(resp, a->failures);
+    if (transient && !ambiguous && (progressed || ++a->failures < a->max_attempts) &&
+        now_ms() + wait < a->deadline) {
+        if (!c->quiet)
+            log_info("%s: %s; retrying in %lld ms", c->what,
+                     resp->neterr ? (resp->error ? resp->error : "transfer failed") : "server busy",
+                     (long long)wait);
+        stats_add(m.action == ERRACT_RATE_WAIT ? STAT_RATE_WAITS : STAT_RETRIES, 1);
+        if ((*rc = op_sleep(wait)) == 0)
+            return 1;
+        ended(c, *rc);
+        return 0;
+    }
+    if (m.action == ERRACT_RATE_WAIT)
+        *rc = -EAGAIN;
+    report(c, resp, -*rc, ambiguous);
+    return 0;
+}
+
 int request_run(Call *c, HttpResponse *resp)
 {
-    int max_attempts = c->max_attempts > 0 ? c->max_attempts : limits.max_attempts;
-    int64_t deadline = now_ms() + (int64_t)limits.budget_s * 1000;
-    int failures = 0, resolves = 0;
-    bool renewed = false, maybe_done = false;
-    char *bearer = NULL;
+    Attempts a = {.max_attempts = c->max_attempts > 0 ? c->max_attempts : limits.max_attempts,
+                  .deadline = now_ms() + (int64_t)limits.budget_s * 1000};
     int rc;
     memset(resp, 0, sizeof(*resp));
-    for (;;) {
-        if ((rc = op_check()) != 0) {
-            if (!c->quiet)
-                op_report(c->what, rc);
-            break;
-        }
-        if (c->prepare && (rc = c->prepare(c)) != 0)
-            break;
-        if (c->bearer) {
-            auth_free(bearer);
-            if ((rc = auth_header(&bearer)) != 0)
-                break;
-            c->req.authorization = bearer;
-        }
-        transport(&c->req, resp);
-        stats_request(c->route, resp->neterr ? 0 : resp->status);
-        if ((rc = op_check()) != 0) { /* the transfer was cut for this */
-            if (!c->quiet)
-                op_report(c->what, rc);
-            break;
-        }
+    while ((rc = attempt(c, &a, resp)) == 0) {
         ErrMapping m = resp->neterr ? errmap_net(resp->neterr) : c->judge(c, resp);
-        if (m.action == ERRACT_FAIL && m.err == ENOENT && c->gone_is_done && maybe_done) {
+        if (m.action == ERRACT_FAIL && m.err == ENOENT && c->gone_is_done && a.maybe_done) {
             log_info("%s: 404 after an attempt whose answer was lost: that attempt did it",
                      c->what);
             m.action = ERRACT_OK;
         }
-        if (m.action == ERRACT_OK) {
-            rc = 0;
+        if (m.action == ERRACT_OK)
             break;
-        }
-        maybe_done |= resp->request_sent && m.action == ERRACT_RETRY;
-        bool progressed = c->progressed && c->progressed(c, resp);
-        if (progressed)
-            failures = 0;
-        rc = -(m.err ? m.err : EIO);
-        if (m.action == ERRACT_REFRESH_TOKEN && c->bearer && !renewed) {
-            /* Zoom did not act on a request it refused for its token: even
-             * a POST may go again, once. */
-            renewed = true;
-            log_info("%s: token refused, renewing", c->what);
-            if (auth_reject(bearer) == 0) {
-                http_response_free(resp);
-                continue;
-            }
-        }
-        if (m.action == ERRACT_RESOLVE && c->stale && resolves++ < c->max_resolves) {
-            log_info("%s: HTTP %ld; resolving the URL again", c->what, resp->status);
-            c->stale(c);
-            http_response_free(resp);
-            continue;
-        }
-        bool again = m.action == ERRACT_RETRY || m.action == ERRACT_RATE_WAIT;
-        /* A 429 says Zoom did nothing; a 5xx or a cut transfer does not. */
-        bool ambiguous =
-            m.action == ERRACT_RETRY && !c->idempotent && (resp->request_sent || !resp->neterr);
-        int64_t wait = wait_ms(resp, failures);
-        if (again && !ambiguous && (progressed || ++failures < max_attempts) &&
-            now_ms() + wait < deadline) {
-            if (!c->quiet)
-                log_info("%s: %s; retrying in %lld ms", c->what,
-                         resp->neterr ? (resp->error ? resp->error : "transfer failed")
-                                      : "server busy",
-                         (long long)wait);
-            stats_add(m.action == ERRACT_RATE_WAIT ? STAT_RATE_WAITS : STAT_RETRIES, 1);
-            http_response_free(resp);
-            if ((rc = op_sleep(wait)) != 0) {
-                if (!c->quiet)
-                    op_report(c->what, rc);
-                break;
-            }
-            continue;
-        }
-        if (m.action == ERRACT_RATE_WAIT)
-            rc = -EAGAIN;
-        report(c, resp, -rc, ambiguous);
-        break;
+        a.maybe_done |= resp->request_sent && m.action == ERRACT_RETRY;
+        if (!again(c, &a, resp, m, &rc))
+            break;
+        http_response_free(resp);
     }
     if (rc != 0)
         http_response_free(resp);
     c->req.authorization = NULL;
-    auth_free(bearer);
+    auth_free(a.bearer);
     if (!c->quiet || rc == 0) {
         free(c->reason);
         c->reason = NULL;

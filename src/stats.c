@@ -19,24 +19,38 @@ static const char *const counter_names[STAT__COUNT] = {
     "cache_misses", "bytes_streamed",   "range_requests", "download_url_resolves",
 };
 
-#define MAX_ROUTES 128
-static struct {
-    char route[96];
-    long status;
+/* Counts by a label and a number: requests by route and status, refusals
+ * by operation and errno, cache lookups by kind. Labels are the callers'
+ * string constants (route templates of the rows, names of operations). */
+typedef struct {
+    const char *label;
+    long code;
     int64_t count;
-} routes[MAX_ROUTES];
-static size_t nroutes;
+} Tally;
 
-/* Refusals by operation and errno: "what zoomfs refuses" in numbers. */
-#define MAX_REFUSALS 64
-static struct {
-    const char *op; /* a string literal of vfs */
-    int err;
-    int64_t count;
-} refusals[MAX_REFUSALS];
-static size_t nrefusals;
+#define TALLY_MAX 256
+typedef struct {
+    Tally t[TALLY_MAX];
+    size_t n;
+} Tallies;
 
-#define ERROR_RING 64
+static Tallies requests, refusals;
+
+static void tally(Tallies *ts, const char *label, long code)
+{
+    lock(&stats_lock);
+    size_t i;
+    for (i = 0; i < ts->n; i++)
+        if (ts->t[i].code == code && strcmp(ts->t[i].label, label) == 0)
+            break;
+    if (i == ts->n && ts->n < TALLY_MAX)
+        ts->t[ts->n++] = (Tally){.label = label, .code = code};
+    if (i < ts->n)
+        ts->t[i].count++;
+    unlock(&stats_lock);
+}
+
+#define ERROR_RING 100
 static char *errors[ERROR_RING];
 static size_t errors_next;
 
@@ -52,48 +66,20 @@ int64_t stats_get(StatCounter c)
 
 void stats_request(const char *route, long status)
 {
-    lock(&stats_lock);
-    size_t i;
-    for (i = 0; i < nroutes; i++)
-        if (routes[i].status == status && strcmp(routes[i].route, route) == 0)
-            break;
-    if (i == nroutes && nroutes < MAX_ROUTES) {
-        snprintf(routes[i].route, sizeof(routes[i].route), "%s", route);
-        routes[i].status = status;
-        nroutes++;
-    }
-    if (i < nroutes)
-        routes[i].count++;
-    unlock(&stats_lock);
+    tally(&requests, route, status);
 }
 
 void stats_refusal(const char *op, int err)
 {
-    lock(&stats_lock);
-    size_t i;
-    for (i = 0; i < nrefusals; i++)
-        if (refusals[i].err == err && strcmp(refusals[i].op, op) == 0)
-            break;
-    if (i == nrefusals && nrefusals < MAX_REFUSALS) {
-        refusals[i].op = op;
-        refusals[i].err = err;
-        nrefusals++;
-    }
-    if (i < nrefusals)
-        refusals[i].count++;
-    unlock(&stats_lock);
+    tally(&refusals, op, err);
 }
 
 void stats_error(const char *fmt, ...)
 {
-    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    if (!msg)
-        return;
     log_warn("%s", msg);
     time_t now = time(NULL);
     struct tm tm;
@@ -116,12 +102,12 @@ char *stats_render(size_t *len)
     for (int i = 0; i < STAT__COUNT; i++)
         strbuf_appendf(&b, "%s %lld\n", counter_names[i], (long long)stats_get((StatCounter)i));
     lock(&stats_lock);
-    for (size_t i = 0; i < nroutes; i++)
-        strbuf_appendf(&b, "request %s %ld %lld\n", routes[i].route, routes[i].status,
-                       (long long)routes[i].count);
-    for (size_t i = 0; i < nrefusals; i++)
-        strbuf_appendf(&b, "refused %s %s %lld\n", refusals[i].op,
-                       errmap_errno_name(refusals[i].err), (long long)refusals[i].count);
+    for (size_t i = 0; i < requests.n; i++)
+        strbuf_appendf(&b, "request %s %ld %lld\n", requests.t[i].label, requests.t[i].code,
+                       (long long)requests.t[i].count);
+    for (size_t i = 0; i < refusals.n; i++)
+        strbuf_appendf(&b, "refused %s %s %lld\n", refusals.t[i].label,
+                       errmap_errno_name((int)refusals.t[i].code), (long long)refusals.t[i].count);
     unlock(&stats_lock);
     return strbuf_take(&b, len);
 }

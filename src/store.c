@@ -21,7 +21,8 @@
 
 static const ZoomClient *client;
 static StoreConfig conf;
-static const Row *users_row;
+static const Row *table, *users_row;
+static size_t ntable;
 static Cache *cache;
 static StrMap *hidden, *frozen, *absent, *noted;
 static int64_t mount_time;
@@ -35,6 +36,8 @@ void store_init(const ZoomClient *c, const StoreConfig *cfg, const Row *rows, si
 {
     client = c;
     conf = *cfg;
+    table = rows;
+    ntable = nrows;
     users_row = tree_row(rows, nrows, NODE_USERS);
     cache = cache_new(CACHE_ENTRIES, CACHE_BYTES);
     hidden = strmap_new(NULL);
@@ -63,6 +66,22 @@ const ZoomClient *store_client(void)
 const StoreConfig *store_config(void)
 {
     return &conf;
+}
+
+const Row *store_row(NodeKind kind)
+{
+    return tree_row(table, ntable, kind);
+}
+
+const Row *store_rows(size_t *n)
+{
+    *n = ntable;
+    return table;
+}
+
+int store_parse(const char *path, TreePath *tp)
+{
+    return tree_parse(table, ntable, path, tp);
 }
 
 int64_t store_mount_time(void)
@@ -176,50 +195,45 @@ JsonFile *json_file_new(const char *path, json_t *json)
 
 /* ---- reading through the cache ---------------------------------------- */
 
-int store_list(const Row *row, const Ids *ids, const char *query, const char *key_value,
-               JsonVal **out)
+/* The row's list endpoint (every page) or its get endpoint, for ids. */
+static int fetch(const Row *row, bool list, const Ids *ids, const char *query, json_t **out)
 {
-    char *key = store_key(row, key_value, query);
-    CacheVal *v = store_get(key);
-    if (v) {
-        free(key);
-        *out = (JsonVal *)v;
-        return 0;
-    }
-    char *path = endpoint_path(row->list, ids, query);
-    json_t *items = NULL;
-    int rc = path ? client->list(row->list, path, row->list_key, &items) : -ENOENT;
+    const char *route = list ? row->list : row->get;
+    char *path = endpoint_path(route, ids, query);
+    int rc = !path  ? -ENOENT
+             : list ? client->list(route, path, row->list_key, out)
+                    : client->get(route, path, out);
     free(path);
-    if (rc == 0) {
-        *out = json_val_new(items);
-        store_put(key, &(*out)->base, store_dir_ttl_ms());
+    return rc;
+}
+
+/* What key holds, else fetched through the client and kept: a listing for
+ * dir_ttl, an object (a JSON file shown at path) for attr_ttl. Takes key. */
+static int cached(char *key, const Row *row, bool list, const Ids *ids, const char *query,
+                  const char *path, CacheVal **out)
+{
+    json_t *json = NULL;
+    int rc = 0;
+    if (!(*out = store_get(key)) && (rc = fetch(row, list, ids, query, &json)) == 0) {
+        *out = list ? &json_val_new(json)->base : &json_file_new(path, json)->base;
+        store_put(key, *out, list ? store_dir_ttl_ms() : store_attr_ttl_ms());
     }
     free(key);
     return rc;
 }
 
+int store_list(const Row *row, const Ids *ids, const char *query, const char *key_value,
+               JsonVal **out)
+{
+    return cached(store_key(row, key_value, query), row, true, ids, query, NULL, (CacheVal **)out);
+}
+
 int store_object(const Row *row, const Ids *ids, const char *key_value, const char *path,
                  JsonFile **out)
 {
-    char *key = store_key(row, key_value, NULL);
-    CacheVal *v = store_get(key);
-    if (v) {
-        free(key);
-        *out = (JsonFile *)v;
-        return 0;
-    }
-    char *req_path = endpoint_path(row->get, ids, NULL);
-    json_t *json = NULL;
-    int rc = req_path ? client->get(row->get, req_path, &json) : -ENOENT;
-    free(req_path);
-    if (rc == 0) {
-        *out = json_file_new(path, json);
-        store_put(key, &(*out)->base, store_attr_ttl_ms());
-    } else if (rc == -ENOENT) {
-        store_drop(key);
+    int rc = cached(store_key(row, key_value, NULL), row, false, ids, NULL, path, (CacheVal **)out);
+    if (rc == -ENOENT)
         store_absent(path, row->get);
-    }
-    free(key);
     return rc;
 }
 
@@ -290,6 +304,16 @@ void user_ref_drop(UserRef *u)
     if (u->list)
         cacheval_unref(&u->list->base);
     memset(u, 0, sizeof(*u));
+}
+
+int store_user_dir(const char *email, struct stat *st)
+{
+    UserRef u;
+    int rc = store_user(email, &u);
+    if (rc == 0)
+        store_fill_dir(st, u.created);
+    user_ref_drop(&u);
+    return rc;
 }
 
 int store_user_ids(const char *email, UserRef *u, Ids *ids)

@@ -21,14 +21,6 @@ struct StrMap {
     void (*free_value)(void *);
 };
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 StrMap *strmap_new(void (*free_value)(void *))
 {
     StrMap *m = xcalloc(1, sizeof(*m));
@@ -63,7 +55,7 @@ void strmap_free(StrMap *m)
 
 static Item **find(StrMap *m, const char *key)
 {
-    Item **p = &m->buckets[hash(key) & (m->nbuckets - 1)];
+    Item **p = &m->buckets[hash_string(key) & (m->nbuckets - 1)];
     while (*p && strcmp((*p)->key, key) != 0)
         p = &(*p)->next;
     return p;
@@ -76,7 +68,7 @@ static void grow(StrMap *m)
     for (size_t i = 0; i < m->nbuckets; i++)
         for (Item *it = m->buckets[i], *next; it; it = next) {
             next = it->next;
-            size_t h = hash(it->key) & (n - 1);
+            size_t h = hash_string(it->key) & (n - 1);
             it->next = b[h];
             b[h] = it;
         }

@@ -18,14 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const Row *table;
-static size_t ntable;
 static void (*invalidate)(const char *path);
 
-void vfs_init(const Row *rows, size_t nrows, void (*inval)(const char *path))
+void vfs_init(void (*inval)(const char *path))
 {
-    table = rows;
-    ntable = nrows;
     invalidate = inval;
 }
 
@@ -55,8 +51,7 @@ typedef struct {
 static unsigned chain_flags(const Row *row)
 {
     unsigned flags = 0;
-    for (const Row *r = row; r;
-         r = r->kind == NODE_ROOT ? NULL : tree_row(table, ntable, r->parent))
+    for (const Row *r = row; r; r = r->kind == NODE_ROOT ? NULL : store_row(r->parent))
         flags |= r->flags;
     return flags;
 }
@@ -67,7 +62,7 @@ static Where resolve(const char *path, Resolved *r)
 {
     memset(r, 0, sizeof(*r));
     r->e.path = path;
-    r->rc = tree_parse(table, ntable, path, &r->e.tp);
+    r->rc = store_parse(path, &r->e.tp);
     if (scratch_exists(path))
         return r->where = AT_SCRATCH;
     if (edit_pending_size(path) >= 0)
@@ -166,6 +161,8 @@ int vfs_readdir(const char *path, NodeAdd add, void *ctx)
     if (!(row->flags & ROW_DIR))
         return -ENOTDIR;
     /* Fixed children come from the rows, those from Zoom from the kind. */
+    size_t ntable;
+    const Row *table = store_rows(&ntable);
     for (size_t i = 0; i < ntable; i++) {
         const char *name;
         if (table[i].parent != row->kind || &table[i] == row || !tree_fixed_name(&table[i], &name))
@@ -398,36 +395,33 @@ void vfs_release(Handle *h)
 
 /* ---- removals and folders ---------------------------------------------------- */
 
-int vfs_unlink(const char *path)
+/* unlink and rmdir: what the row's kind does to remove it. */
+static int remove_node(const char *op, const char *path, bool dir)
 {
     Resolved r;
     resolve(path, &r);
-    int rc = may_change("unlink", &r);
+    int rc = may_change(op, &r);
     if (rc)
         return rc;
-    if (r.where == AT_SCRATCH)
+    if (!dir && r.where == AT_SCRATCH)
         return scratch_unlink(path);
     if (r.where != AT_NODE)
-        return -ENOENT;
-    if (is_dir(&r))
-        return -EISDIR;
+        return dir ? -ENOTDIR : -ENOENT;
+    if (dir != is_dir(&r))
+        return dir ? -ENOTDIR : -EISDIR;
     if (!r.e.tp.row->ops->remove)
-        return refuse("unlink", path, EPERM, "Zoom has no removal for it");
+        return refuse(op, path, EPERM, "Zoom has no removal for it");
     return r.e.tp.row->ops->remove(&r.e);
+}
+
+int vfs_unlink(const char *path)
+{
+    return remove_node("unlink", path, false);
 }
 
 int vfs_rmdir(const char *path)
 {
-    Resolved r;
-    resolve(path, &r);
-    int rc = may_change("rmdir", &r);
-    if (rc)
-        return rc;
-    if (!is_dir(&r))
-        return -ENOTDIR;
-    if (!r.e.tp.row->ops->remove)
-        return refuse("rmdir", path, EPERM, "Zoom has no removal for it");
-    return r.e.tp.row->ops->remove(&r.e);
+    return remove_node("rmdir", path, true);
 }
 
 int vfs_mkdir(const char *path, mode_t mode)

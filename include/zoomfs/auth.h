@@ -5,17 +5,11 @@
 #ifndef ZOOMFS_AUTH_H
 #define ZOOMFS_AUTH_H
 
+#include "zoomfs/config.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef struct {
-    const char *oauth_url; /* "https://zoom.us" */
-    const char *api_url;   /* REST base without /v2 */
-    bool api_url_explicit; /* the user chose it: the token's api_url does not replace it */
-    const char *account_id, *client_id, *client_secret;
-    const char *static_token; /* used when the S2S credentials are not all there */
-} AuthConfig;
 
 /* Fetches the first token (so bad credentials fail the mount with a clear
  * message). Returns 0 or -errno; *err gets a malloc'd one-line reason. The

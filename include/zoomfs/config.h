@@ -9,22 +9,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* What auth needs: endpoints and credentials (never logged). */
 typedef struct {
-    /* Endpoints. api_url gets "/v2" appended; the token response's api_url
-     * replaces it unless the user set api_url explicitly. */
+    /* api_url gets "/v2" appended; the token response's api_url replaces it
+     * unless the user set api_url explicitly. */
     char *api_url;
     bool api_url_explicit;
     char *oauth_url;
-    char *cafile;
-    char *config_path;
-
-    /* Credentials (never logged). */
     char *account_id;
     char *client_id;
     char *client_secret;
-    char *static_token;
+    char *static_token; /* used when the S2S credentials are not all there */
+} AuthConfig;
 
-    /* Behaviour. */
+/* What the middle (store and the kinds of nodes) needs. */
+typedef struct {
     bool read_only;
     bool recording_delete_permanent;
     int dir_ttl;  /* seconds listings are trusted */
@@ -33,6 +32,13 @@ typedef struct {
     uid_t uid;
     gid_t gid;
     mode_t umask;
+} StoreConfig;
+
+typedef struct {
+    AuthConfig auth;
+    StoreConfig store;
+    char *cafile;
+    char *config_path;
     size_t readahead_max; /* bytes */
     int connect_timeout;  /* seconds */
     int io_timeout;       /* seconds without progress before a request fails */

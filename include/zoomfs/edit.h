@@ -52,6 +52,5 @@ bool edit_is_new_object(const TreePath *tp);
 
 /* The row of the objects a ROW_NEW_JSON folder holds. */
 const Row *edit_child_row(const Row *folder);
-void edit_init(const Row *rows, size_t nrows);
 
 #endif

@@ -3,14 +3,10 @@
 #ifndef ZOOMFS_FS_H
 #define ZOOMFS_FS_H
 
-#include "zoomfs/tree.h"
-
 #include <fuse.h>
 
 typedef struct {
     int attr_ttl; /* seconds the kernel may trust entries and attributes */
-    const Row *rows;
-    size_t nrows;
 } FsConfig;
 
 const struct fuse_operations *fs_operations(const FsConfig *cfg);

@@ -10,9 +10,6 @@
 
 #include <jansson.h>
 
-/* The table the kinds look rows up in (rows.c gives it at start-up). */
-void node_init(const Row *rows, size_t nrows);
-
 extern const KindOps node_root_ops;   /* "/" */
 extern const KindOps node_meta_ops;   /* .zoomfs/ */
 extern const KindOps node_text_ops;   /* .zoomfs/{name} */

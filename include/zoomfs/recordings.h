@@ -7,8 +7,6 @@
 
 #include "zoomfs/kind.h"
 
-void recordings_init(const Row *rows, size_t nrows);
-
 extern const KindOps recordings_months_ops;   /* users/{user}/recordings/ */
 extern const KindOps recordings_month_ops;    /* .../{month}/ */
 extern const KindOps recordings_instance_ops; /* .../{instance}/ (rmdir: the whole recording) */

@@ -22,8 +22,9 @@ typedef enum {
 void stats_add(StatCounter c, int64_t n);
 int64_t stats_get(StatCounter c);
 
-/* Counts one finished request: route label ("GET /users/{userId}") and the
- * final HTTP status (0 for a transport failure). */
+/* Counts one finished request: route label ("GET /users/{userId}", a string
+ * that lives as long as the process) and the final HTTP status (0 for a
+ * transport failure). */
 void stats_request(const char *route, long status);
 
 /* Counts one refusal of operation op (a string literal) with errno err. */

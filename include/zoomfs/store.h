@@ -10,6 +10,7 @@
 
 #include "zoomfs/cache.h"
 #include "zoomfs/client.h"
+#include "zoomfs/config.h"
 #include "zoomfs/endpoint.h"
 #include "zoomfs/tree.h"
 
@@ -18,22 +19,16 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* What the middle needs of the configuration, given at start-up. */
-typedef struct {
-    int dir_ttl;  /* seconds a listing is trusted */
-    int attr_ttl; /* seconds an object is trusted */
-    bool read_only;
-    bool recording_delete_permanent;
-    const char *since; /* "YYYY-MM" or NULL */
-    uid_t uid;
-    gid_t gid;
-    mode_t umask;
-} StoreConfig;
-
 void store_init(const ZoomClient *client, const StoreConfig *cfg, const Row *rows, size_t nrows);
 void store_cleanup(void);
 const ZoomClient *store_client(void);
 const StoreConfig *store_config(void);
+
+/* The table of rows given at start-up: a kind's row, all of them, and a
+ * path parsed against them. */
+const Row *store_row(NodeKind kind);
+const Row *store_rows(size_t *n);
+int store_parse(const char *path, TreePath *tp);
 int64_t store_mount_time(void);
 
 /* ---- cached values ---------------------------------------------------- */
@@ -97,6 +92,8 @@ int store_users(JsonVal **out);
 /* The user listed under this email. */
 int store_user(const char *email, UserRef *u);
 void user_ref_drop(UserRef *u);
+/* A folder that belongs to a user: dated from their created_at. */
+int store_user_dir(const char *email, struct stat *st);
 /* The Ids of a path's user (ids->user points into u). */
 int store_user_ids(const char *email, UserRef *u, Ids *ids);
 

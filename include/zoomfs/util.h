@@ -6,6 +6,7 @@
 #define ZOOMFS_UTIL_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* FNV-1a of a string: for hash tables, not for anything secret. */
+uint64_t hash_string(const char *s);
 
 /* A growable byte buffer, always NUL-terminated (the NUL is not counted). */
 typedef struct {

@@ -24,7 +24,7 @@ enum {
 
 /* invalidate(path): the kernel's cached attributes and entry for path are
  * stale (a save, a rename onto it); may be NULL. */
-void vfs_init(const Row *rows, size_t nrows, void (*invalidate)(const char *path));
+void vfs_init(void (*invalidate)(const char *path));
 
 int vfs_getattr(const char *path, struct stat *st);
 int vfs_readdir(const char *path, NodeAdd add, void *ctx);

@@ -71,9 +71,9 @@ static void test_credentials_file(void)
     c.config_path = strdup(write_file(
         dir, "ZOOM_ACCOUNT_ID = acct\nclient_id = cid\nZOOM_CLIENT_SECRET = s3cret\n", 0600));
     CHECK_EQ_INT(config_load_credentials(&c, err, sizeof(err)), 0);
-    CHECK_EQ_STR(c.account_id, "acct");
-    CHECK_EQ_STR(c.client_id, "cid");
-    CHECK_EQ_STR(c.client_secret, "s3cret");
+    CHECK_EQ_STR(c.auth.account_id, "acct");
+    CHECK_EQ_STR(c.auth.client_id, "cid");
+    CHECK_EQ_STR(c.auth.client_secret, "s3cret");
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
     config_free(&c);
 
@@ -82,7 +82,7 @@ static void test_credentials_file(void)
     c.config_path = strdup(write_file(dir, "ZOOM_CLIENT_SECRET = s3cret\n", 0644));
     CHECK_EQ_INT(config_load_credentials(&c, err, sizeof(err)), -1);
     CHECK(strstr(err, "chmod 600") != NULL);
-    CHECK(c.client_secret == NULL);
+    CHECK(c.auth.client_secret == NULL);
     config_free(&c);
 
     /* The environment wins over the file. */
@@ -90,7 +90,7 @@ static void test_credentials_file(void)
     config_defaults(&c);
     c.config_path = strdup(write_file(dir, "ZOOM_CLIENT_SECRET = from-file\n", 0600));
     CHECK_EQ_INT(config_load_credentials(&c, err, sizeof(err)), 0);
-    CHECK_EQ_STR(c.client_secret, "from-env");
+    CHECK_EQ_STR(c.auth.client_secret, "from-env");
     config_free(&c);
     unsetenv("ZOOM_CLIENT_SECRET");
 
@@ -120,21 +120,21 @@ static void test_validate(void)
     config_defaults(&c);
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
     CHECK(strstr(err, "no credentials") != NULL);
-    c.static_token = strdup("tok");
+    c.auth.static_token = strdup("tok");
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
 
-    free(c.api_url);
-    c.api_url = strdup("http://example.com");
+    free(c.auth.api_url);
+    c.auth.api_url = strdup("http://example.com");
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
     CHECK(strstr(err, "api_url=http://example.com refused") != NULL);
-    free(c.api_url);
-    c.api_url = strdup("http://127.0.0.1:8080");
+    free(c.auth.api_url);
+    c.auth.api_url = strdup("http://127.0.0.1:8080");
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
 
-    c.since = strdup("2025-13");
+    c.store.since = strdup("2025-13");
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
-    free(c.since);
-    c.since = strdup("2025-03");
+    free(c.store.since);
+    c.store.since = strdup("2025-03");
     CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
     config_free(&c);
 }

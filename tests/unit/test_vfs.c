@@ -51,12 +51,9 @@ static void setup(bool read_only)
                       .gid = getgid(),
                       .umask = 077};
     store_init(fake_client(), &sc, rows, nrows);
-    node_init(rows, nrows);
-    recordings_init(rows, nrows);
-    edit_init(rows, nrows);
     scratch_init(getuid(), getgid(), 077);
     stream_init(fake_client(), 2u << 20);
-    vfs_init(rows, nrows, NULL);
+    vfs_init(NULL);
 
     fake_list("/users?status=active",
               "[{\"id\":\"u1\",\"email\":\"alice@example.com\",\"created_at\":"
