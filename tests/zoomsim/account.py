@@ -180,6 +180,14 @@ class Account:
             raise user_not_found(ref)
         return user
 
+    def member(self, ref):
+        """A user that is not pending: invited users (no id yet) have no settings,
+        meetings, webinars or recordings; Zoom answers 404/1001 for them."""
+        user = self.user(ref)
+        if user.status == "pending":
+            raise user_not_found(ref)
+        return user
+
     @_locked
     def list_users(self, status):
         return copy.deepcopy([{k: u.fields[k] for k in USER_LIST_FIELDS if k in u.fields}
@@ -236,11 +244,11 @@ class Account:
 
     @_locked
     def get_settings(self, ref):
-        return copy.deepcopy(self.user(ref).settings)
+        return copy.deepcopy(self.member(ref).settings)
 
     @_locked
     def patch_settings(self, ref, body):
-        user = self.user(ref)
+        user = self.member(ref)
         shape = schema.shaped_like(user.settings, schema.SETTINGS_ENUMS)
         schema.merge(user.settings, schema.check(body, shape))
 
@@ -272,7 +280,7 @@ class Account:
 
     @_locked
     def list_meetings(self, kind, ref, list_type):
-        user = self.user(ref)
+        user = self.member(ref)
         self._require_plan(kind, user)
         if list_type not in kind.list_types:
             raise invalid_parameter("type")
@@ -348,10 +356,8 @@ class Account:
 
     @_locked
     def create_meeting(self, kind, ref, body):
-        user = self.user(ref)
+        user = self.member(ref)
         self._require_plan(kind, user)
-        if user.status == "pending":
-            raise user_not_found(ref)
         fields = schema.check(body, kind.schema)
         return copy.deepcopy(self.new_meeting(kind, user, fields, utcnow()))
 
@@ -455,7 +461,7 @@ class Account:
     def add_recording(self, ref, topic, start, duration, meeting_id, uuid, meeting_type,
                       files, file_size):
         """The control API's new instance; files None means the default set."""
-        inst = self.add_instance(self.user(ref), topic, start, duration, meeting_id, uuid,
+        inst = self.add_instance(self.member(ref), topic, start, duration, meeting_id, uuid,
                                  meeting_type)
         if files is None:
             self.add_default_files(inst, file_size)
@@ -477,7 +483,7 @@ class Account:
         Normal listings filter on the instance's UTC start date; trash listings ignore
         the dates, as Zoom's do.
         """
-        found = [i for i in self.user(ref).instances
+        found = [i for i in self.member(ref).instances
                  if i.has_files(trash)
                  and (trash or first <= i.start.date() <= last)
                  and (meeting_id is None or i.meeting_id == meeting_id)]

@@ -361,6 +361,20 @@ def test_pending_users_have_no_id_but_resolve_by_email(sim):
     assert sim.get("/users?status=pending")["users"][0]["email"] == pending[0]["email"]
 
 
+def test_pending_users_have_no_settings_meetings_webinars_or_recordings(sim):
+    users = sim.account()["users"]
+    assert users[4]["status"] == "pending"  # the demo account has one: Emma Fischer
+    email = users[4]["email"]
+    not_found = (404, {"code": 1001, "message": f"User does not exist: {email}."})
+    for method, path, body in (("GET", "settings", None), ("PATCH", "settings", {}),
+                               ("GET", "meetings", None), ("POST", "meetings", {}),
+                               ("GET", "webinars", None), ("POST", "webinars", {}),
+                               ("GET", "recordings", None)):
+        reply = sim.api(method, f"/users/{email}/{path}", body)
+        assert (reply.status, reply.json()) == not_found, (method, path)
+    assert sim.get(f"/users/{email}")["status"] == "pending"
+
+
 def test_users_by_id_email_and_me(sim):
     owner = sim.account()["users"][0]
     for ref in (owner["id"], owner["email"], owner["email"].upper(), "me"):
