@@ -72,8 +72,8 @@ def cdn(sim, req):
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
     content = rec.content(sim.account.seed)
     headers = {"Accept-Ranges": "bytes", "Content-Type": rec.mime}
-    span = None if sim.config.cdn_ignore_range else parse_range(req.headers.get("Range"),
-                                                                 content.size)
+    ignore_range = sim.config.cdn_ignore_range or (req.fault or {}).get("kind") == "range_ignored"
+    span = None if ignore_range else parse_range(req.headers.get("Range"), content.size)
     if span is None:
         return Response(200, headers=headers, stream=(content, 0, content.size))
     if span == UNSATISFIABLE:

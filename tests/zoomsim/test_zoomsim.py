@@ -831,6 +831,135 @@ def test_fault_html_answers_a_sign_in_page(fresh):
     assert again.status == 200 and again.json()["users"]
 
 
+# ---- faults: listings that do not end -------------------------------------------------
+
+def test_fault_same_token_repeats_the_first_page(fresh):
+    _fault(fresh, route="*", kind="same_token", count=3)
+    assert fresh.get("/users/me")["email"]  # not a listing: the fault waits
+    assert fresh.control("GET", "/faults")[0]["count"] == 3
+    first = fresh.get("/users?page_size=2")
+    assert first["next_page_token"] == "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3"
+    for _ in range(2):
+        again = fresh.get(f"/users?page_size=2&next_page_token={first['next_page_token']}")
+        assert again == first
+    reply = fresh.api("GET", f"/users?page_size=2&next_page_token={first['next_page_token']}")
+    assert (reply.status, reply.json()["code"]) == (400, 300)  # the fault is used up
+    _fault(fresh, route="GET /users/{userId}/meetings", kind="same_token", token="again")
+    assert fresh.get("/users/me/meetings")["next_page_token"] == "again"
+
+
+def test_fault_endless_pages_stay_distinct_and_bounded(fresh):
+    real = fresh.get("/users?page_size=2")
+    _fault(fresh, route="GET /users", kind="endless", count=60)
+    tokens, ids, emails = set(), set(), set()
+    page = fresh.get("/users?page_size=2")
+    assert page["users"] == real["users"]  # the real first page, then made-up ones
+    for _ in range(59):
+        assert page["total_records"] == 3 and len(page["users"]) == 2
+        assert page["next_page_token"] not in tokens
+        tokens.add(page["next_page_token"])
+        ids |= {u["id"] for u in page["users"]}
+        emails |= {u["email"] for u in page["users"]}
+        page = fresh.get(f"/users?page_size=2&next_page_token={page['next_page_token']}")
+        assert [set(u) for u in page["users"]] == [set(u) for u in real["users"]]
+    ids |= {u["id"] for u in page["users"]}
+    emails |= {u["email"] for u in page["users"]}
+    assert len(ids) == len(emails) == 120  # 2 real users and 118 made-up ones
+    assert all(len(i) == len(real["users"][0]["id"]) for i in ids)
+    reply = fresh.api("GET", f"/users?page_size=2&next_page_token={page['next_page_token']}")
+    assert (reply.status, reply.json()["code"]) == (400, 300)
+
+
+def test_fault_endless_recordings_look_real(fresh):
+    first = owner_instances(fresh)[0]["start_time"][:10]
+    query = f"/users/me/recordings?from={first}&to={first}"
+    _fault(fresh, route="GET /users/{userId}/recordings", kind="endless", count=3)
+    page = fresh.get(query)
+    seen = {i["uuid"] for i in page["meetings"]}
+    for _ in range(2):
+        page = fresh.get(f"{query}&next_page_token={page['next_page_token']}")
+        assert page["total_records"] == 1 and len(page["meetings"]) == 30
+        for instance in page["meetings"]:
+            assert instance["uuid"] not in seen and isinstance(instance["id"], int)
+            seen.add(instance["uuid"])
+            assert all(f["meeting_id"] == instance["uuid"]
+                       for f in instance["recording_files"])
+    assert len(seen) == 61
+
+
+def test_fault_empty_and_json_bodies(fresh):
+    _fault(fresh, route="GET /users/{userId}", kind="empty_body")
+    reply = fresh.api("GET", "/users/me")
+    assert (reply.status, reply.body, reply.headers["Content-Length"]) == (200, b"", "0")
+    assert reply.headers["Content-Type"].startswith("application/json")
+    for text in ("{}", "[]", '{"page_size":30}'):
+        _fault(fresh, route="*", kind="json_body", body=text)
+        reply = fresh.api("GET", "/users")
+        assert (reply.status, reply.body) == (200, text.encode())
+    assert fresh.get("/users")["users"]
+    assert fresh.request("POST", "/_sim/faults", {"route": "*", "kind": "json_body"}).status \
+        == 400
+
+
+# ---- faults: slow and lying downloads --------------------------------------------------
+
+def _small_file_cdn(sim, size):
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    added = sim.control("POST", "/users/me/recordings", {
+        "start_time": start, "files": [{"file_type": "MP4", "size": size}]})
+    target = added["recording_files"][0]
+    location = sim.request("GET", target["download_url"], token=sim.token).headers["Location"]
+    whole = sim.request("GET", location).body
+    assert len(whole) == size
+    return location, whole
+
+
+def test_fault_trickle_sends_at_a_rate(fresh):
+    cdn, whole = _small_file_cdn(fresh, 12000)
+    _fault(fresh, route="GET /cdn/{fileKey}", kind="trickle", rate=10000)
+    started = time.monotonic()
+    assert fresh.request("GET", cdn).body == whole
+    assert 1.0 <= time.monotonic() - started < 5
+
+
+def test_fault_stall_every(fresh):
+    cdn, whole = _small_file_cdn(fresh, 3000)
+    _fault(fresh, route="GET /cdn/{fileKey}", kind="stall_every", every=1000, seconds=0.5)
+    conn = fresh.connection()
+    started = time.monotonic()
+    conn.request("GET", urlsplit(cdn).path + "?" + urlsplit(cdn).query)
+    response = conn.getresponse()
+    arrivals = []
+    while len(b"".join(a for a, _ in arrivals)) < 3000:
+        arrivals.append((response.read1(4096), time.monotonic() - started))
+    conn.close()
+    assert b"".join(a for a, _ in arrivals) == whole
+    assert arrivals[0][1] < 0.4 and 1.0 <= arrivals[-1][1] < 1.4  # two stalls, not three
+
+
+def test_fault_short_length_poisons_keep_alive(fresh):
+    cdn, whole = _small_file_cdn(fresh, 5000)
+    _fault(fresh, route="GET /cdn/{fileKey}", kind="short_length", short_by=300)
+    with socket.create_connection(("127.0.0.1", fresh.port), timeout=5) as raw:
+        raw.sendall(f"GET {urlsplit(cdn).path}?{urlsplit(cdn).query} HTTP/1.1\r\n"
+                    f"Host: 127.0.0.1\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received or len(received.partition(b"\r\n\r\n")[2]) < 5000:
+            received += raw.recv(65536)
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert b"\r\nContent-Length: 4700\r\n" in head + b"\r\n" and body == whole
+    assert [e["bytes"] for e in fresh.control("GET", "/log")][-1] == 5000
+
+
+def test_fault_range_ignored(fresh):
+    cdn, whole = _small_file_cdn(fresh, 4000)
+    _fault(fresh, route="*", kind="range_ignored")
+    ignored = fresh.request("GET", cdn, headers={"Range": "bytes=10-19"})
+    assert (ignored.status, ignored.body) == (200, whole)
+    honoured = fresh.request("GET", cdn, headers={"Range": "bytes=10-19"})
+    assert (honoured.status, honoured.body) == (206, whole[10:20])
+
+
 def test_create_user_invites_a_pending_user(fresh):
     body = {"action": "create", "user_info": {"email": "new.person@example.com", "type": 1,
                                               "first_name": "New"}}
@@ -852,7 +981,10 @@ def test_create_user_invites_a_pending_user(fresh):
 def test_bad_fault_specs_are_rejected(sim):
     for spec in ({"route": "GET /nope", "kind": "429"}, {"route": "*", "kind": "boom"},
                  {"route": "POST /oauth/token", "kind": "5xx"},
-                 {"route": "*", "kind": "5xx", "status": 404}):
+                 {"route": "*", "kind": "5xx", "status": 404},
+                 {"route": "*", "kind": "trickle", "rate": 0},
+                 {"route": "*", "kind": "same_token", "token": ""},
+                 {"route": "*", "kind": "stall_every", "every": 0}):
         assert sim.request("POST", "/_sim/faults", spec).status == 400
 
 
