@@ -92,6 +92,11 @@ def _numeric(ref):
     return ref.isascii() and ref.isdigit()
 
 
+def _meeting_key(ref):
+    """Meeting ids are integers; the hostile data's string ids are found as they are."""
+    return int(ref) if _numeric(ref) else ref
+
+
 def _utc_start(value, tz):
     """A request start_time as UTC: "…Z" is UTC, anything else is local to tz."""
     if value.endswith("Z"):
@@ -243,6 +248,21 @@ class Account:
         fields["display_name"] = f"{fields['first_name']} {fields['last_name']}".strip()
 
     @_locked
+    def force_patch_user(self, ref, fields):
+        """The control API's change "from outside": any field, unchecked, except those
+        the indexes rely on; display_name follows the names unless given."""
+        user = self.user(ref)
+        fixed = [k for k in ("id", "email", "status")
+                 if k in fields and fields[k] != user.fields.get(k)]
+        if fixed:
+            raise ApiError(400, 400, f"{', '.join(fixed)} cannot change here.")
+        schema.merge(user.fields, fields)
+        if "display_name" not in fields:
+            user.fields["display_name"] = (f"{user.fields.get('first_name', '')} "
+                                           f"{user.fields.get('last_name', '')}").strip()
+        return copy.deepcopy(user.fields)
+
+    @_locked
     def get_settings(self, ref):
         return copy.deepcopy(self.member(ref).settings)
 
@@ -261,7 +281,7 @@ class Account:
                            f"for this user once the subscription plan is added:{ref}.")
 
     def _lookup(self, kind, ref):
-        entry = self._meetings.get(int(ref)) if _numeric(ref) else None
+        entry = self._meetings.get(_meeting_key(ref))
         if entry is None or entry[0] is not kind:
             raise kind.not_found(ref)
         return entry
@@ -293,9 +313,9 @@ class Account:
                 out.append(item)
         return out
 
-    def new_meeting(self, kind, user, fields, created):
+    def new_meeting(self, kind, user, fields, created, mid=None):
         """Create a meeting or webinar from checked fields over Zoom's defaults."""
-        mid = self.new_meeting_id()
+        mid = self.new_meeting_id() if mid is None else mid
         passcode = self.digits(6)
         meeting = {
             "uuid": self.new_uuid(),
@@ -380,7 +400,7 @@ class Account:
     def force_patch_meeting(self, ref, fields):
         """The control API's change "from outside": any field, no checks beyond what
         keeps the object usable (a recurring meeting's schedule must still compute)."""
-        entry = self._meetings.get(int(ref)) if _numeric(ref) else None
+        entry = self._meetings.get(_meeting_key(ref))
         if entry is None:
             raise MEETING.not_found(ref)
         kind, _, meeting = entry
@@ -421,7 +441,8 @@ class Account:
         return inst
 
     def add_file(self, inst, file_type, start, end, size, recording_type=None,
-                 processing=False, file_name=None):
+                 processing=False, file_name=None, **where):
+        """where: url, redirect, path (see RecFile)."""
         rec = RecFile(
             key=self.new_token(),
             file_type=file_type,
@@ -432,6 +453,7 @@ class Account:
             id=None if file_type in WITHOUT_ID else self.new_file_id(),
             processing=processing,
             file_name=file_name,
+            **where,
         )
         (inst.files if file_name is None else inst.participant_files).append(rec)
         self._files[rec.key] = (inst, rec)
@@ -470,7 +492,8 @@ class Account:
             file_type = spec["file_type"]
             size = spec["size"] if "size" in spec else self.default_size(file_type, file_size)
             self.add_file(inst, file_type, start, end, size, spec.get("recording_type"),
-                          spec.get("processing", False))
+                          spec.get("processing", False), url=spec.get("download_url"),
+                          redirect=spec.get("redirect"))
         return self._render(inst, internal=True)
 
     def _render(self, inst, **how):

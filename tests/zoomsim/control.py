@@ -5,7 +5,7 @@ import re
 
 from .clock import parse_iso
 from .config import RUNTIME
-from .messages import ApiError, json_response, no_content
+from .messages import ApiError, ascii_json_response as json_response, no_content
 from .recordings import FILE_TYPES
 from .traffic import FaultError
 
@@ -90,7 +90,20 @@ def _file_spec(spec):
         clean["recording_type"] = spec["recording_type"]
     if "size" in spec:
         clean["size"] = _whole(spec, "size", 0)
+    for name in ("download_url", "redirect"):
+        if name in spec:
+            clean[name] = _template(spec[name], name)
     return clean
+
+
+def _template(value, name):
+    """A URL template as RecFile.expand takes it ({base}, {scheme}, {authority}, {key})."""
+    try:
+        value.format(base="", scheme="", authority="", key="")
+    except (AttributeError, KeyError, IndexError, ValueError):
+        raise _bad(f"{name} must be a string with at most {{base}}, {{scheme}}, "
+                   "{authority} and {key} in braces") from None
+    return value
 
 
 def add_recording(sim, req):
@@ -112,6 +125,10 @@ def add_recording(sim, req):
         _whole(spec, "id", None, 1), uuid, _whole(spec, "type", 2, 1),
         None if files is None else [_file_spec(f) for f in files], sim.config.file_size)
     return json_response(201, rendered)
+
+
+def patch_user(sim, req):
+    return json_response(200, sim.account.force_patch_user(req.params["userId"], req.json()))
 
 
 def patch_meeting(sim, req):
@@ -154,6 +171,7 @@ _ROUTES = [
     ("POST", "/_sim/tokens/expire", expire_tokens),
     ("POST", "/_sim/users/(?P<userId>[^/]+)/recordings", add_recording),
     ("PATCH", "/_sim/meetings/(?P<meetingId>[^/]+)", patch_meeting),
+    ("PATCH", "/_sim/users/(?P<userId>[^/]+)", patch_user),
     ("GET", "/_sim/config", get_config),
     ("POST", "/_sim/config", set_config),
 ]

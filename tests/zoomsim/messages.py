@@ -114,6 +114,12 @@ def json_response(status, obj, headers=None):
     return Response(status, to_json(obj), headers, JSON_TYPE)
 
 
+def ascii_json_response(status, obj, headers=None):
+    """JSON with every non-ASCII character escaped (the control API's answers): valid
+    UTF-8 whatever the strings hold, lone surrogates included (as \\udcff escapes)."""
+    return Response(status, json.dumps(obj, separators=(",", ":")).encode(), headers, JSON_TYPE)
+
+
 def no_content():
     return Response(204)
 

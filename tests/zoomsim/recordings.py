@@ -9,7 +9,7 @@ appears only in trash listings, with deleted_time.
 from dataclasses import dataclass, field
 
 from .clock import iso
-from .content import Content
+from .content import Content, FileContent
 
 # file_type -> (file_extension, default recording_type, content kind, MIME type)
 FILE_TYPES = {
@@ -26,7 +26,7 @@ TEXT_SIZES = {"TRANSCRIPT": (6000, 40000), "CHAT": (800, 4000), "CC": (6000, 400
               "TIMELINE": (2000, 12000)}
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RecFile:
     key: str  # the opaque token in download_url and play_url
     file_type: str
@@ -38,6 +38,11 @@ class RecFile:
     processing: bool = False
     file_name: str = None  # participant audio files only
     deleted_time: str = None  # set while the file is in the trash
+    # Rarely set (hostile data, --external-file): templates of the download_url shown and
+    # of where /rec/download redirects (see expand), and a file on disk holding the bytes.
+    url: str = None
+    redirect: str = None
+    path: str = None
 
     @property
     def served_size(self):
@@ -48,7 +53,18 @@ class RecFile:
         return FILE_TYPES[self.file_type][3]
 
     def content(self, seed):
+        if self.path:
+            return FileContent(self.path, self.served_size)
         return Content(seed, self.key, FILE_TYPES[self.file_type][2], self.served_size)
+
+    def expand(self, template, base):
+        """A URL template: {base} (the server's base URL), {scheme}, {authority}
+        (host:port) and {key} (the file key)."""
+        scheme, _, authority = base.partition("://")
+        return template.format(base=base, scheme=scheme, authority=authority, key=self.key)
+
+    def download_url(self, base):
+        return self.expand(self.url, base) if self.url else f"{base}/rec/download/{self.key}"
 
     def declared_size(self):
         """What the file contributes to total_size (Zoom counts only sizes it shows)."""
@@ -78,7 +94,7 @@ class RecFile:
         if full:
             out["file_size"] = self.served_size
             out["play_url"] = f"{base}/rec/play/{self.key}"
-        out["download_url"] = f"{base}/rec/download/{self.key}"
+        out["download_url"] = self.download_url(base)
         if full:
             out["status"] = "processing" if self.processing else "completed"
             out["recording_type"] = self.recording_type
@@ -93,12 +109,12 @@ class RecFile:
             "file_type": self.file_type,
             "file_size": self.served_size,
             "play_url": f"{base}/rec/play/{self.key}",
-            "download_url": f"{base}/rec/download/{self.key}",
+            "download_url": self.download_url(base),
             "status": "completed",
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Instance:
     uuid: str
     meeting_id: int

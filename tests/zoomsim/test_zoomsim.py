@@ -1065,6 +1065,164 @@ def test_dense_month_pages_past_300():
         assert dense.stop()[0] == 0
 
 
+# ---- bad strings and hostile data ------------------------------------------------------
+
+def _loose_json(body):
+    """JSON that may hold raw invalid UTF-8 bytes (kept as U+DC80..U+DCFF)."""
+    return json.loads(body.decode("utf-8", "surrogateescape"))
+
+
+def test_bad_strings_from_the_control_api(fresh):
+    owner = fresh.account()["users"][0]
+    changed = fresh.control("PATCH", "/users/me", {"first_name": "Al\x00i\ud800c\udcffe"})
+    assert changed["first_name"] == "Al\x00i\ud800c\udcffe"
+    assert changed["display_name"] == "Al\x00i\ud800c\udcffe Anderson"
+    raw = fresh.api("GET", "/users").body
+    assert b'"first_name":"Al\\u0000i\\ud800c\xffe"' in raw  # \ufffd would be b"\xef\xbf\xbd"
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    assert _loose_json(raw)["users"][0]["first_name"] == "Al\x00i\ud800c\udcffe"
+    mid = fresh.get("/users/me/meetings")["meetings"][0]["id"]
+    fresh.control("PATCH", f"/meetings/{mid}", {"topic": "M\udcff"})
+    assert b'"topic":"M\xff"' in fresh.api("GET", f"/meetings/{mid}").body
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fresh.control("POST", "/users/me/recordings", {"start_time": start, "topic": "R\x00\ud800"})
+    listed = fresh.api("GET", f"/users/me/recordings?from={start[:10]}&to={start[:10]}").body
+    assert b'"topic":"R\\u0000\\ud800"' in listed
+    assert fresh.request("GET", "/_sim/account").body.isascii()  # control answers stay ASCII
+    reply = fresh.request("PATCH", f"/_sim/users/{owner['id']}", {"email": "x@example.com"})
+    assert reply.status == 400
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    yield from _start("--hostile", "--file-size", "2000")
+
+
+def _host_instances(sim):
+    account = sim.account()
+    host = next(u for u in account["users"] if u["email"] == "mallory.hostile@example.com")
+    return host, account["recordings"][host["id"]]
+
+
+def test_hostile_users(hostile):
+    users = hostile.account()["users"]
+    by_email = {}
+    for user in users:
+        by_email.setdefault(user["email"], []).append(user)
+    assert len(by_email["duplicate@example.com"]) == 2
+    assert len({u["id"] for u in by_email["duplicate@example.com"]}) == 2
+    assert any(len(e.encode()) == 312 for e in by_email)
+    assert "esc\x1b[31m.red@example.com" in by_email and "new\nline@example.com" in by_email
+    raw = hostile.request("GET", "/v2/users?page_size=300", token=hostile.token).body
+    for wire in (b'"Bad\\u0000"', b'"Bad\\ud800"', b'"Bad\xff"', b'"esc\\u001b[31m.red@'):
+        assert wire in raw
+    assert len(_loose_json(raw)["users"]) == len(users) - 2  # less the inactive and pending
+
+
+def test_hostile_meetings_and_topics(hostile):
+    host, instances = _host_instances(hostile)
+    meetings = _loose_json(hostile.api("GET", f"/users/{host['id']}/meetings").body)["meetings"]
+    string_ids = [m["id"] for m in meetings if isinstance(m["id"], str)]
+    assert string_ids == ["-1", "..", "a\nb", "x/y"]
+    assert hostile.get("/meetings/-1")["id"] == "-1"
+    topics = [i["topic"] for i in instances]
+    assert "Budget \u202efdp.exe" in topics and "Zero\u200bwidth\u200b\u200bspaces" in topics
+    assert sorted(i["id"] for i in instances if isinstance(i["id"], str)) == sorted(string_ids)
+    twins = [i for i in instances if i["topic"] == "Twin recording"]
+    assert len(twins) == 2 and twins[0]["uuid"] != twins[1]["uuid"]
+    assert {k: v for k, v in twins[0].items() if k not in ("uuid", "recording_files",
+                                                          "share_url")} == \
+        {k: v for k, v in twins[1].items() if k not in ("uuid", "recording_files", "share_url")}
+    day = min(i["start_time"] for i in instances)[:10]
+    raw = hostile.api("GET", f"/users/{host['id']}/recordings?from={day}&to="
+                             f"{date.today() + timedelta(days=1)}&page_size=300").body
+    for wire in (b"NUL: \\u0000 inside", b"surrogate: \\ud800 inside", b"byte: \xff inside"):
+        assert wire in raw
+
+
+def test_hostile_sizes_and_urls(hostile):
+    _, instances = _host_instances(hostile)
+    files = {i["topic"]: i["recording_files"][0] for i in instances}
+    assert files["Larger than int64"]["file_size"] == 2**63
+    largest = files["Largest int64"]
+    cdn = hostile.request("GET", largest["download_url"], token=hostile.token).headers["Location"]
+    part = hostile.request("GET", cdn, headers={"Range": "bytes=0-9"})
+    assert part.headers["Content-Range"] == "bytes 0-9/9223372036854775807"
+    host = urlsplit(hostile.url).netloc
+    key = lambda topic: files[topic]["_key"]  # noqa: E731
+    assert files["Download from another https host"]["download_url"] == \
+        f"https://files.example.net/rec/download/{key('Download from another https host')}"
+    assert files["Download over http from a public address"]["download_url"].startswith(
+        "http://203.0.113.7/rec/download/")
+    assert files["Download with user and password in the URL"]["download_url"] == \
+        f"http://user:pass@{host}/rec/download/{key('Download with user and password in the URL')}"
+    with_token = files["Download URL with a download_access_token"]["download_url"]
+    assert "?download_access_token=eyJ" in with_token
+    assert hostile.request("GET", with_token, token=hostile.token).status == 302
+    for topic, target in (("Redirect to a file URL", "file:///etc/passwd"),
+                          ("Redirect to ftp", f"ftp://203.0.113.7/rec/{key('Redirect to ftp')}.mp4"),
+                          ("Redirect to http on a public address",
+                           f"http://203.0.113.7/cdn/{key('Redirect to http on a public address')}")):
+        assert files[topic]["download_url"] == f"{hostile.url}/rec/download/{key(topic)}"
+        redirect = hostile.request("GET", files[topic]["download_url"], token=hostile.token)
+        assert (redirect.status, redirect.headers["Location"]) == (302, target)
+
+
+def test_control_files_with_download_url_and_redirect(fresh):
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    added = fresh.control("POST", "/users/me/recordings", {"start_time": start, "files": [
+        {"file_type": "MP4", "size": 5, "download_url": "https://elsewhere.example/{key}"},
+        {"file_type": "M4A", "redirect": "ftp://203.0.113.7/{key}"}]})
+    mp4, m4a = added["recording_files"]
+    assert mp4["download_url"] == f"https://elsewhere.example/{mp4['_key']}"
+    redirect = fresh.request("GET", m4a["download_url"], token=fresh.token)
+    assert redirect.headers["Location"] == f"ftp://203.0.113.7/{m4a['_key']}"
+    reply = fresh.request("POST", "/_sim/users/me/recordings", {"start_time": start, "files": [
+        {"file_type": "MP4", "redirect": "{nope}"}]})
+    assert reply.status == 400
+
+
+# ---- tokens, external files, big accounts ------------------------------------------
+
+def test_short_token_lifetime():
+    short = Sim("--token-lifetime", "30")
+    try:
+        reply = short.request("POST", "/oauth/token", TOKEN_FORM, FORM)
+        assert reply.json()["expires_in"] == 30
+    finally:
+        assert short.stop()[0] == 0
+
+
+def test_external_file_and_cdn_base(tmp_path):
+    media = tmp_path / "bench.mp4"
+    media.write_bytes(os.urandom(300000))
+    local = Sim("--external-file", str(media))
+    try:
+        external = next(i for i in owner_instances(local) if i["topic"] == "External: bench.mp4")
+        target = external["recording_files"][0]
+        assert target["file_size"] == 300000
+        _, body = local.download(target["download_url"], headers={"Range": "bytes=1000-"})
+        assert body.status == 206 and body.body == media.read_bytes()[1000:]
+        assert local.control("GET", f"/files/{target['_key']}")["sha256"] == \
+            hashlib.sha256(media.read_bytes()).hexdigest()
+    finally:
+        assert local.stop()[0] == 0
+    bench = Sim("--external-file", str(media), "--cdn-base", "http://127.0.0.1:9/files/")
+    try:
+        instances = owner_instances(bench)
+        external = next(i for i in instances if i["topic"] == "External: bench.mp4")
+        redirect = bench.request("GET", external["recording_files"][0]["download_url"],
+                                 token=bench.token)
+        assert (redirect.status, redirect.headers["Location"]) == (
+            302, "http://127.0.0.1:9/files/bench.mp4")
+        other = instances[0]["recording_files"][0]
+        redirect = bench.request("GET", other["download_url"], token=bench.token)
+        assert redirect.headers["Location"] == f"http://127.0.0.1:9/files/{other['_key']}"
+    finally:
+        assert bench.stop()[0] == 0
+
+
 # ---- HTTPS --------------------------------------------------------------------------
 
 def test_https_with_cafile():
