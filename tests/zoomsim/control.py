@@ -15,7 +15,7 @@ def _bad(message):
 
 
 def account(sim, req):
-    return json_response(200, sim.account.snapshot())
+    return json_response(200, sim.account.snapshot(req.query.get("user")))
 
 
 def file_info(sim, req):

@@ -6,6 +6,7 @@ file_type "", file_extension "", file_size 0 and recording_end ""; a trashed fil
 appears only in trash listings, with deleted_time.
 """
 
+import uuid as uuidlib
 from dataclasses import dataclass, field
 
 from .clock import iso
@@ -34,7 +35,7 @@ class RecFile:
     start: object  # datetime
     end: object
     size: int  # the size once processed
-    id: str = None  # None for CC and TIMELINE, as on Zoom
+    uid: int = None  # the id as a number (smaller than its text); None for CC and TIMELINE
     processing: bool = False
     file_name: str = None  # participant audio files only
     deleted_time: str = None  # set while the file is in the trash
@@ -43,6 +44,12 @@ class RecFile:
     url: str = None
     redirect: str = None
     path: str = None
+    instance: object = field(default=None, repr=False)  # the Instance holding the file
+
+    @property
+    def id(self):
+        """The file's id, a UUID string as Zoom's; None for CC and TIMELINE, as on Zoom."""
+        return None if self.uid is None else str(uuidlib.UUID(int=self.uid))
 
     @property
     def served_size(self):

@@ -1223,6 +1223,40 @@ def test_external_file_and_cdn_base(tmp_path):
         assert bench.stop()[0] == 0
 
 
+def test_ten_thousand_users_start_and_page_quickly():
+    started = time.monotonic()
+    big = Sim("--users", "10000", "--meetings", "1", "--instances", "3", "--months", "14")
+    try:
+        assert time.monotonic() - started < 15  # about 2 s on an idle machine
+        slowest, users, token = 0, [], ""
+        while True:
+            began = time.monotonic()
+            page = big.get("/users?page_size=300" + (f"&next_page_token={token}" if token
+                                                     else ""))
+            slowest = max(slowest, time.monotonic() - began)
+            users += page["users"]
+            token = page["next_page_token"]
+            if not token:
+                break
+        assert len(users) == len({u["id"] for u in users}) == 6000
+        assert slowest < 1.5  # about 25 ms on an idle machine
+        last = users[-1]
+        mine = big.control("GET", f"/account?user={last['email']}")
+        assert [u["id"] for u in mine["users"]] == [last["id"]]
+        expected = [i["uuid"] for i in mine["recordings"][last["id"]]]
+        months = sorted({i["start_time"][:7] for i in mine["recordings"][last["id"]]})
+        assert len(months) == 3  # spread over the 14 months
+        found = []
+        for month in months:
+            first = date.fromisoformat(month + "-01")
+            end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            found += [i["uuid"] for i in big.get(
+                f"/users/{last['id']}/recordings?from={first}&to={end}")["meetings"]]
+        assert sorted(found) == sorted(expected)
+    finally:
+        assert big.stop()[0] == 0
+
+
 # ---- HTTPS --------------------------------------------------------------------------
 
 def test_https_with_cafile():
