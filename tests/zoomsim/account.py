@@ -145,6 +145,7 @@ class Account:
         self._instances = {}  # uuid -> Instance
         self._owners = {}  # uuid -> User
         self._files = {}  # file key -> RecFile
+        self._trashed = {}  # file key -> RecFile, for the files in the trash
         self._ids = set()  # every meeting id handed out, never reused
         self.past_meetings = {}  # uuid -> past.PastMeeting
         self.registrants = {}  # meeting or webinar id -> [registrant] (registrants.py)
@@ -526,11 +527,20 @@ class Account:
     def _render(self, inst, **how):
         return inst.render(self.base_url, self.account_id, **how)
 
+    def _trash(self, rec, deleted_time, trash_type):
+        """Put a file in the trash (deleted_time None: take it out)."""
+        rec.deleted_time, rec.trash_type = deleted_time, trash_type
+        if deleted_time is None:
+            self._trashed.pop(rec.key, None)
+        else:
+            self._trashed[rec.key] = rec
+
     def _purge(self):
-        """Files in the trash for more than TRASH_DAYS are deleted for good."""
+        """Files in the trash for more than TRASH_DAYS are deleted for good (only the
+        trashed files are looked at: big accounts hold millions of files)."""
         cutoff = utcnow() - timedelta(days=TRASH_DAYS)
-        for rec in list(self._files.values()):
-            if rec.deleted_time is not None and parse_iso(rec.deleted_time) < cutoff:
+        for rec in list(self._trashed.values()):
+            if parse_iso(rec.deleted_time) < cutoff:
                 self._drop(rec.instance, rec)
 
     @_locked
@@ -577,6 +587,7 @@ class Account:
     def _drop(self, inst, rec):
         (inst.files if rec in inst.files else inst.participant_files).remove(rec)
         del self._files[rec.key]
+        self._trashed.pop(rec.key, None)
         if not inst.all_files():  # the last file gone: the instance is gone
             self._owners.pop(inst.uuid).instances.remove(inst)
             del self._instances[inst.uuid]
@@ -595,7 +606,7 @@ class Account:
             if action == "delete":
                 self._drop(inst, rec)
             elif rec.deleted_time is None:
-                rec.deleted_time, rec.trash_type = now, "meeting_recordings"
+                self._trash(rec, now, "meeting_recordings")
 
     @_locked
     def delete_recording_file(self, ref, file_id, action):
@@ -610,12 +621,12 @@ class Account:
         if action == "delete":
             self._drop(inst, rec)
         else:
-            rec.deleted_time, rec.trash_type = iso(utcnow()), "recording_file"
+            self._trash(rec, iso(utcnow()), "recording_file")
 
     @_locked
     def recover_recordings(self, ref):
         for rec in self._instance(ref, "trashed").all_files():
-            rec.deleted_time = rec.trash_type = None
+            self._trash(rec, None, None)
 
     @_locked
     def recover_recording_file(self, ref, file_id):
@@ -625,7 +636,7 @@ class Account:
                     if r.id == file_id and r.deleted_time is not None), None)
         if rec is None:
             raise no_recording()
-        rec.deleted_time = rec.trash_type = None
+        self._trash(rec, None, None)
 
     @_locked
     def trash_file(self, key, deleted_time, trash_type):
@@ -633,7 +644,7 @@ class Account:
         rec = self._files.get(key)
         if rec is None:
             return None
-        rec.deleted_time, rec.trash_type = deleted_time, trash_type
+        self._trash(rec, deleted_time, trash_type)
         return rec.render(self.base_url, rec.instance.uuid, internal=True)
 
     @_locked
