@@ -131,6 +131,7 @@ def fabricate(templates, page, size):
     return out
 
 
+_EMAILS = ("email", "user_email")  # user_email: past meeting participants
 _UUID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -138,7 +139,9 @@ def _new_value(key, value, serial):
     digest = hashlib.sha256(f"{serial}:{key}:{value}".encode()).digest()
     if isinstance(value, int):
         return 10**11 + serial  # 12 digits: never one of the account's 11-digit ids
-    if key == "email" and "@" in value:
+    if value == "":  # no id or email (a guest participant's): none made up either
+        return value
+    if key in _EMAILS and "@" in value:
         local, _, domain = value.rpartition("@")
         return f"{local}+{serial}@{domain}"
     if _UUID_SHAPE.fullmatch(value):
@@ -157,7 +160,7 @@ def _disguise(value, serial, seen):
         return value
     out = {}
     for key, inner in value.items():
-        if key in ("id", "uuid", "meeting_id", "email") and isinstance(inner, (int, str)) \
+        if key in ("id", "uuid", "meeting_id") + _EMAILS and isinstance(inner, (int, str)) \
                 and not isinstance(inner, bool):
             if inner not in seen:
                 seen[inner] = _new_value(key, inner, serial)
