@@ -345,6 +345,26 @@ def test_meetings_over_a_year_ago_are_out_of_reach():
         assert server.api("GET", f"/past_meetings/{ref}/participants").status == 200
 
 
+
+def test_hostile_and_external_instances_are_past_meetings_too(tmp_path):
+    media = tmp_path / "bench.mp4"
+    media.write_bytes(b"x" * 100)
+    with started("--hostile", "--external-file", str(media)) as server:
+        account = server.account()
+        past = {p["uuid"]: p for p in server.control("GET", "/past_meetings")}
+        instances = [i for regs in account["recordings"].values() for i in regs]
+        assert len(instances) == len(past) and all(i["uuid"] in past for i in instances)
+        host = next(u for u in account["users"] if u["email"] == "mallory.hostile@example.com")
+        twin = next(i for i in account["recordings"][host["id"]]
+                    if i["topic"] == "Twin recording")
+        people = server.get(f"/past_meetings/{encode_uuid(twin['uuid'])}/participants")
+        assert people["participants"][0]["user_email"] == host["email"]
+        external = next(i for i in owner_instances(server) if i["topic"] == "External: bench.mp4")
+        assert past[external["uuid"]]["host_id"] == account["users"][0]["id"]
+        # Hostile users can be among the people; the control API still answers ASCII JSON.
+        for path in ("/_sim/past_meetings", "/_sim/registrants"):
+            assert server.request("GET", path).body.isascii()
+
 # ---- registrants ------------------------------------------------------------------------
 
 def meetings_of(server, index=0, attr="meetings"):
