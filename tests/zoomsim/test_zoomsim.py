@@ -971,6 +971,9 @@ def test_create_user_invites_a_pending_user(fresh):
     mine = [u for u in pending if u["email"] == "new.person@example.com"]
     assert len(mine) == 1 and "id" not in mine[0]
     assert fresh.api("GET", "/users/new.person@example.com").status == 200
+    assert fresh.get(f"/users/{created['id']}")["email"] == "new.person@example.com"
+    settings = fresh.api("GET", f"/users/{created['id']}/settings")
+    assert (settings.status, settings.json()["code"]) == (404, 1001)
     again = fresh.api("POST", "/users", body)
     assert again.status == 409 and again.json()["code"] == 1005
     bad = fresh.api("POST", "/users", {"action": "create", "user_info": {"email": "x", "type": 7}})
