@@ -67,8 +67,8 @@ def build(config, now):
         _add_external_files(account, account.users[0], config, now)
     if config.hostile:
         hostile.add(account, config, now)
-    # Every instance above is an ended meeting; none of this draws on account.rng, so the
-    # ids and sizes above do not depend on it.
+    # Last, so that every instance above is also an ended meeting; neither draws on
+    # account.rng, so nothing seeded before changes with them.
     past.seed(account, config)
     registrants.seed(account)
     return account
