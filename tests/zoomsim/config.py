@@ -1,6 +1,7 @@
 """Command-line options.  A few can be changed at run time with POST /_sim/config."""
 
 import argparse
+import os
 
 from .scopes import DEFAULT as DEFAULT_SCOPES
 
@@ -55,6 +56,9 @@ def parser():
                          help="validity of signed CDN URLs in seconds (default 300)")
     traffic.add_argument("--cdn-ignore-range", action="store_true",
                          help="the CDN answers 200 with the whole file even to Range requests")
+    traffic.add_argument("--cdn-base", metavar="URL",
+                         help="/rec/download redirects to URL/<file name> (the file key, or "
+                              "an --external-file's name) instead of this server's CDN")
     traffic.add_argument("--qps", type=_count, default=0, metavar="N",
                          help="requests per second allowed per rate-limit category "
                               "(Light, Medium, Heavy); 0 = unlimited (default)")
@@ -80,7 +84,19 @@ def parser():
     seed.add_argument("--dense-month-instances", type=_count, default=0, metavar="N",
                       help="add N one-MP4 instances to user 0 in the previous calendar "
                            "month (default 0)")
+    seed.add_argument("--external-file", action="append", default=[], type=_existing_file,
+                      metavar="PATH", help="add to user 0 one instance whose MP4 is this file "
+                                           "(its size and bytes); repeatable")
+    seed.add_argument("--hostile", action="store_true",
+                      help="add the hostile data set: odd users, meeting ids, topics, sizes "
+                           "and download URLs (see README)")
     return p
+
+
+def _existing_file(text):
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"{text}: not a file")
+    return os.path.abspath(text)
 
 
 def parse(argv=None):

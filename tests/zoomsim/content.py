@@ -135,3 +135,26 @@ class Content:
             with _digests_lock:
                 _digests[ident] = known
         return known
+
+
+class FileContent:
+    """The bytes of a file on disk (--external-file), as the first `size` bytes of it."""
+
+    def __init__(self, path, size):
+        self.path, self.size = path, size
+
+    def iter_range(self, start, end):
+        with open(self.path, "rb") as source:
+            source.seek(start)
+            while start < end:
+                piece = source.read(min(BLOCK, end - start))
+                if not piece:
+                    raise OSError(f"{self.path} is shorter than {self.size} bytes")
+                yield piece
+                start += len(piece)
+
+    def sha256(self):
+        digest = hashlib.sha256()
+        for piece in self.iter_range(0, self.size):
+            digest.update(piece)
+        return digest.hexdigest()

@@ -6,7 +6,7 @@ import re
 from . import past, registrants
 from .clock import iso, parse_iso, utcnow
 from .config import CHOICES, RUNTIME
-from .messages import ApiError, json_response, no_content
+from .messages import ApiError, ascii_json_response as json_response, no_content
 from .recordings import FILE_TYPES, TRASH_TYPES
 from .traffic import FaultError
 
@@ -16,7 +16,7 @@ def _bad(message):
 
 
 def account(sim, req):
-    return json_response(200, sim.account.snapshot())
+    return json_response(200, sim.account.snapshot(req.query.get("user")))
 
 
 def file_info(sim, req):
@@ -108,7 +108,20 @@ def _file_spec(spec):
         clean["recording_type"] = spec["recording_type"]
     if "size" in spec:
         clean["size"] = _whole(spec, "size", 0)
+    for name in ("download_url", "redirect"):
+        if name in spec:
+            clean[name] = _template(spec[name], name)
     return clean
+
+
+def _template(value, name):
+    """A URL template as RecFile.expand takes it ({base}, {scheme}, {authority}, {key})."""
+    try:
+        value.format(base="", scheme="", authority="", key="")
+    except (AttributeError, KeyError, IndexError, ValueError):
+        raise _bad(f"{name} must be a string with at most {{base}}, {{scheme}}, "
+                   "{authority} and {key} in braces") from None
+    return value
 
 
 def add_recording(sim, req):
@@ -142,6 +155,10 @@ def past_meetings(sim, req):
 
 def registrations(sim, req):
     return json_response(200, registrants.snapshot(sim.account))
+
+
+def patch_user(sim, req):
+    return json_response(200, sim.account.force_patch_user(req.params["userId"], req.json()))
 
 
 def patch_meeting(sim, req):
@@ -187,6 +204,7 @@ _ROUTES = [
     ("POST", "/_sim/tokens/expire", expire_tokens),
     ("POST", "/_sim/users/(?P<userId>[^/]+)/recordings", add_recording),
     ("PATCH", "/_sim/meetings/(?P<meetingId>[^/]+)", patch_meeting),
+    ("PATCH", "/_sim/users/(?P<userId>[^/]+)", patch_user),
     ("GET", "/_sim/past_meetings", past_meetings),
     ("GET", "/_sim/registrants", registrations),
     ("GET", "/_sim/config", get_config),

@@ -6,8 +6,10 @@
   a single Range (206) and HEAD, and answers 403 once the signature has expired.
 """
 
+import os
 import re
 import time
+from urllib.parse import quote
 
 from . import scopes
 from .messages import Response, html_response
@@ -33,11 +35,24 @@ def download(sim, req):
     if not any(sim.tokens.problem(token) is None
                and scopes.allows(sim.tokens.scopes(token), scopes.DOWNLOAD) for token in offered):
         return html_response(200, SIGN_IN_PAGE)
-    if sim.account.downloadable(key) is None:
+    rec = sim.account.downloadable(key)
+    if rec is None:
         return html_response(404, NOT_FOUND_PAGE)
+    return Response(302, headers={"Location": _cdn_location(sim, rec)})
+
+
+def _cdn_location(sim, rec):
+    """Where /rec/download sends a file: its own redirect (hostile data), else the
+    --cdn-base server (the file's name there: its key, or an external file's name), else
+    this server's signed /cdn URL."""
+    if rec.redirect:
+        return rec.expand(rec.redirect, sim.base_url)
+    if sim.config.cdn_base:
+        name = os.path.basename(rec.path) if rec.path else rec.key
+        return f"{sim.config.cdn_base.rstrip('/')}/{quote(name)}"
     expires = int(time.time()) + sim.config.cdn_ttl
-    location = f"{sim.base_url}/cdn/{key}?expires={expires}&sig={sim.signer.sign(key, expires)}"
-    return Response(302, headers={"Location": location})
+    key = rec.key
+    return f"{sim.base_url}/cdn/{key}?expires={expires}&sig={sim.signer.sign(key, expires)}"
 
 
 def parse_range(header, size):
@@ -75,8 +90,8 @@ def cdn(sim, req):
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
     content = rec.content(sim.account.seed)
     headers = {"Accept-Ranges": "bytes", "Content-Type": rec.mime}
-    span = None if sim.config.cdn_ignore_range else parse_range(req.headers.get("Range"),
-                                                                 content.size)
+    ignore_range = sim.config.cdn_ignore_range or (req.fault or {}).get("kind") == "range_ignored"
+    span = None if ignore_range else parse_range(req.headers.get("Range"), content.size)
     if span is None:
         return Response(200, headers=headers, stream=(content, 0, content.size))
     if span == UNSATISFIABLE:

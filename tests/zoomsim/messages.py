@@ -1,5 +1,6 @@
 """Requests, responses and Zoom's error bodies, independent of the socket code."""
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -8,9 +9,31 @@ from urllib.parse import parse_qsl, unquote
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
+JSON_TYPE = "application/json;charset=UTF-8"
+
+
+def _unencodable(err):
+    """Lone surrogates, which no UTF-8 can carry: U+DC80..U+DCFF stand for the raw bytes
+    0x80..0xFF (Python's surrogateescape), so a test can put an invalid UTF-8 byte on the
+    wire; any other one goes out as its JSON escape (\\ud800), as some servers send."""
+    out = bytearray()
+    for char in err.object[err.start:err.end]:
+        point = ord(char)
+        out += bytes([point - 0xDC00]) if 0xDC80 <= point <= 0xDCFF else b"\\u%04x" % point
+    return bytes(out), err.end
+
+
+codecs.register_error("zoomsim-json", _unencodable)
+
+
+def encode_text(text):
+    return text.encode("utf-8", "zoomsim-json")
+
+
 def to_json(obj):
     # Zoom sends compact UTF-8 JSON; non-ASCII stays raw so clients must decode UTF-8.
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    # (json escapes control characters itself: a NUL goes out as \u0000.)
+    return encode_text(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
 
 
 def decode_param(value):
@@ -27,6 +50,7 @@ class Request:
     headers: object  # email.message.Message from http.server
     body: bytes
     params: dict = field(default_factory=dict)  # path parameters, set by routing
+    fault: dict = None  # the fault this request got, if any, set by routing
 
     @classmethod
     def parse(cls, method, target, headers, body):
@@ -87,7 +111,13 @@ class Response:
 
 
 def json_response(status, obj, headers=None):
-    return Response(status, to_json(obj), headers, "application/json;charset=UTF-8")
+    return Response(status, to_json(obj), headers, JSON_TYPE)
+
+
+def ascii_json_response(status, obj, headers=None):
+    """JSON with every non-ASCII character escaped (the control API's answers): valid
+    UTF-8 whatever the strings hold, lone surrogates included (as \\udcff escapes)."""
+    return Response(status, json.dumps(obj, separators=(",", ":")).encode(), headers, JSON_TYPE)
 
 
 def no_content():

@@ -8,10 +8,11 @@ trash_type: "meeting_recordings" (files trashed with their whole instance) and
 "recording_file" (files trashed one by one).
 """
 
+import uuid as uuidlib
 from dataclasses import dataclass, field
 
 from .clock import iso
-from .content import Content
+from .content import Content, FileContent
 
 # file_type -> (file_extension, default recording_type, content kind, MIME type)
 FILE_TYPES = {
@@ -37,7 +38,7 @@ def shown_in(rec, trashed):
     return rec.deleted_time is not None and trashed in (True, rec.trash_type)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RecFile:
     key: str  # the opaque token in download_url and play_url
     file_type: str
@@ -45,11 +46,22 @@ class RecFile:
     start: object  # datetime
     end: object
     size: int  # the size once processed
-    id: str = None  # None for CC and TIMELINE, as on Zoom
+    uid: int = None  # the id as a number (smaller than its text); None for CC and TIMELINE
     processing: bool = False
     file_name: str = None  # participant audio files only
     deleted_time: str = None  # set while the file is in the trash
     trash_type: str = None  # how it got there: one of TRASH_TYPES
+    # Rarely set (hostile data, --external-file): templates of the download_url shown and
+    # of where /rec/download redirects (see expand), and a file on disk holding the bytes.
+    url: str = None
+    redirect: str = None
+    path: str = None
+    instance: object = field(default=None, repr=False)  # the Instance holding the file
+
+    @property
+    def id(self):
+        """The file's id, a UUID string as Zoom's; None for CC and TIMELINE, as on Zoom."""
+        return None if self.uid is None else str(uuidlib.UUID(int=self.uid))
 
     @property
     def served_size(self):
@@ -60,7 +72,18 @@ class RecFile:
         return FILE_TYPES[self.file_type][3]
 
     def content(self, seed):
+        if self.path:
+            return FileContent(self.path, self.served_size)
         return Content(seed, self.key, FILE_TYPES[self.file_type][2], self.served_size)
+
+    def expand(self, template, base):
+        """A URL template: {base} (the server's base URL), {scheme}, {authority}
+        (host:port) and {key} (the file key)."""
+        scheme, _, authority = base.partition("://")
+        return template.format(base=base, scheme=scheme, authority=authority, key=self.key)
+
+    def download_url(self, base):
+        return self.expand(self.url, base) if self.url else f"{base}/rec/download/{self.key}"
 
     def declared_size(self):
         """What the file contributes to total_size (Zoom counts only sizes it shows)."""
@@ -92,7 +115,7 @@ class RecFile:
         if full:
             out["file_size"] = self.served_size
             out["play_url"] = f"{base}/rec/play/{self.key}"
-        out["download_url"] = f"{base}/rec/download/{self.key}"
+        out["download_url"] = self.download_url(base)
         if full:
             out["status"] = "processing" if self.processing else "completed"
             out["recording_type"] = self.recording_type
@@ -107,12 +130,12 @@ class RecFile:
             "file_type": self.file_type,
             "file_size": self.served_size,
             "play_url": f"{base}/rec/play/{self.key}",
-            "download_url": f"{base}/rec/download/{self.key}",
+            "download_url": self.download_url(base),
             "status": "completed",
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Instance:
     uuid: str
     meeting_id: int

@@ -13,11 +13,14 @@ from functools import partial
 from . import downloads, past, registrants, rest, scopes
 from .account import MEETING, WEBINAR
 from .clock import iso, next_midnight, utcnow
-from .messages import ApiError, decode_param, html_response, json_response
+from .messages import (JSON_TYPE, ApiError, Response, decode_param, encode_text,
+                       html_response, json_response)
 
 QUERY_TOKEN = ("Invalid access token, this access token is not supported as query "
                "parameter string.")
 PER_SECOND = "You have reached the maximum per-second rate limit for this API. Try again later."
+# Faults the server applies while sending (server.py).
+TRANSPORT = ("reset", "drop", "stall", "trickle", "stall_every", "short_length")
 DAILY = ("You have reached the maximum daily rate limit for this API. Refer to the response "
          "header for details on when you can make the next request.")
 
@@ -140,6 +143,8 @@ def _serve(sim, req, route, fault):
                                       "message": http.client.responses.get(status, "Error")})
     if kind == "html":  # Zoom's sign-in page with status 200, instead of the file
         return html_response(200, downloads.SIGN_IN_PAGE)
+    if kind in ("empty_body", "json_body"):  # a 200 that is not the answer's JSON
+        return Response(200, encode_text(fault.get("body", "")), content_type=JSON_TYPE)
     if kind == "expire_token":  # as if the presented token expired just now
         for token in (req.bearer(), req.query.get("access_token")):
             if token:
@@ -148,7 +153,9 @@ def _serve(sim, req, route, fault):
         scopes.check(sim.tokens.scopes(_authenticate(sim, req)), route.name)
         if not sim.limiter.admit(route.category):
             return _rate_limited(sim, route, daily=False)
-    return route.handler(sim, req)
+    req.fault = fault  # e.g. range_ignored, which the CDN handler applies
+    with sim.pager.serving(route.name):  # a listing takes its paging fault, if any
+        return route.handler(sim, req)
 
 
 def respond(sim, req):
@@ -172,5 +179,5 @@ def respond(sim, req):
             for header, value in sim.limiter.headers(route.category).items():
                 response.headers.setdefault(header, value)
     response.headers["x-zm-trackingid"] = f"v=2.0;clid=us06;rid=WEB_{secrets.token_hex(16)}"
-    transport = fault if fault and fault["kind"] in ("reset", "drop", "stall") else None
+    transport = fault if fault and fault["kind"] in TRANSPORT else None
     return name, response, transport

@@ -4,10 +4,11 @@
 README.md ("Seeded account") describes this layout for the tests that rely on it.
 """
 
+import os
 import unicodedata
 from datetime import datetime, timedelta
 
-from . import defaults, past, registrants
+from . import defaults, hostile, past, registrants
 from .account import MEETING, WEBINAR, Account
 from .clock import UTC, add_months, iso, month_start, parse_iso
 
@@ -62,6 +63,12 @@ def build(config, now):
         _add_big_file(account, account.users[0], config, now)
     if account.users and config.dense_month_instances:
         _add_dense_month(account, account.users[0], config, now)
+    if account.users and config.external_file:
+        _add_external_files(account, account.users[0], config, now)
+    if config.hostile:
+        hostile.add(account, config, now)
+    # Last, so that every instance above is also an ended meeting; neither draws on
+    # account.rng, so nothing seeded before changes with them.
     past.seed(account, config)
     registrants.seed(account)
     return account
@@ -237,3 +244,14 @@ def _add_dense_month(account, owner, config, now):
         start = (begin + span * (k + 0.5) / count).replace(second=0, microsecond=0)
         inst = account.add_instance(owner, f"Dense month #{k + 1}", start, 30)
         account.add_file(inst, "MP4", start, _minutes(start, 30), config.file_size)
+
+
+def _add_external_files(account, owner, config, now):
+    """One instance per --external-file, with one MP4 that is that file (size and bytes),
+    starting 2 hours ago, then every 5 minutes earlier."""
+    first = _floor5(now - timedelta(hours=2))
+    for k, path in enumerate(config.external_file):
+        start = first - timedelta(minutes=5 * k)
+        inst = account.add_instance(owner, f"External: {os.path.basename(path)}", start, 60)
+        account.add_file(inst, "MP4", start, _minutes(start, 60), os.path.getsize(path),
+                         path=path)

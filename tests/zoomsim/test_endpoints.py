@@ -345,6 +345,26 @@ def test_meetings_over_a_year_ago_are_out_of_reach():
         assert server.api("GET", f"/past_meetings/{ref}/participants").status == 200
 
 
+
+def test_hostile_and_external_instances_are_past_meetings_too(tmp_path):
+    media = tmp_path / "bench.mp4"
+    media.write_bytes(b"x" * 100)
+    with started("--hostile", "--external-file", str(media)) as server:
+        account = server.account()
+        past = {p["uuid"]: p for p in server.control("GET", "/past_meetings")}
+        instances = [i for regs in account["recordings"].values() for i in regs]
+        assert len(instances) == len(past) and all(i["uuid"] in past for i in instances)
+        host = next(u for u in account["users"] if u["email"] == "mallory.hostile@example.com")
+        twin = next(i for i in account["recordings"][host["id"]]
+                    if i["topic"] == "Twin recording")
+        people = server.get(f"/past_meetings/{encode_uuid(twin['uuid'])}/participants")
+        assert people["participants"][0]["user_email"] == host["email"]
+        external = next(i for i in owner_instances(server) if i["topic"] == "External: bench.mp4")
+        assert past[external["uuid"]]["host_id"] == account["users"][0]["id"]
+        # Hostile users can be among the people; the control API still answers ASCII JSON.
+        for path in ("/_sim/past_meetings", "/_sim/registrants"):
+            assert server.request("GET", path).body.isascii()
+
 # ---- registrants ------------------------------------------------------------------------
 
 def meetings_of(server, index=0, attr="meetings"):
@@ -583,6 +603,58 @@ def test_delete_one_occurrence(fresh):
     assert fresh.api("DELETE", f"/webinars/{wid}?occurrence_id={first}").status == 204
     assert fresh.get(f"/webinars/{wid}")["occurrences"][0]["status"] == "deleted"
     assert error(fresh.api("GET", f"/webinars/{wid}?occurrence_id=9"))[:2] == (400, 3000)
+
+
+# ---- paging faults on these listings ------------------------------------------------
+
+def test_paging_faults_reach_participants(fresh):
+    crowd = next(p for p in fresh.control("GET", "/past_meetings")
+                 if p["participants_count"] == 357)
+    path = f"/past_meetings/{encode_uuid(crowd['uuid'])}/participants"
+    fresh.control("POST", "/faults", {"route": "*", "kind": "same_token"})
+    assert fresh.get(path.replace("/participants", "/polls"))["questions"] == []
+    assert fresh.control("GET", "/faults")[0]["count"] == 1  # polls do not page: it waits
+    first = fresh.get(path)
+    assert first["next_page_token"] == "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3"
+    assert first["participants"] == crowd["participants"][:30] and "page_number" not in first
+    assert error(fresh.api("GET", f"{path}?next_page_token={first['next_page_token']}"))[:2] \
+        == (400, 300)
+    fresh.control("POST", "/faults", {"route": "GET /past_meetings/{meetingId}/participants",
+                                      "kind": "endless", "count": 2})
+    page = fresh.get(f"{path}?page_size=300")
+    assert page["participants"] == crowd["participants"][:300]
+    assert page["next_page_token"].startswith("endless-2-") and "page_number" not in page
+    made = fresh.get(f"{path}?page_size=300&next_page_token={page['next_page_token']}")
+    made = made["participants"]
+    real_ids = {p["id"] for p in crowd["participants"]} - {""}
+    real_emails = {p["user_email"] for p in crowd["participants"]} - {""}
+    assert len(made) == 300
+    members, guests = [p for p in made if p["id"]], [p for p in made if not p["id"]]
+    assert members and guests  # a guest has no id, made up or not
+    assert not {p["id"] for p in members} & real_ids
+    emails = [p["user_email"] for p in made if p["user_email"]]
+    assert emails and all("+" in e and e not in real_emails for e in emails)
+    assert any(p["user_email"] == "" for p in guests)
+
+
+def test_paging_faults_reach_registrants(fresh):
+    recurring = meetings_of(fresh)[1]
+    real = fresh.control("GET", "/registrants")[str(recurring["id"])]
+    path = f"/meetings/{recurring['id']}/registrants"
+    fresh.control("POST", "/faults", {"route": "GET /meetings/{meetingId}/registrants",
+                                      "kind": "endless", "count": 2})
+    page = fresh.get(path)
+    assert [r["id"] for r in page["registrants"]] == [r["id"] for r in real[:30]]
+    made = fresh.get(f"{path}?next_page_token={page['next_page_token']}")
+    assert made["page_number"] == 2 and made["total_records"] == 35
+    ids = {r["id"] for r in made["registrants"]}
+    emails = {r["email"] for r in made["registrants"]}
+    assert len(ids) == len(emails) == 30
+    assert not ids & {r["id"] for r in real} and not emails & {r["email"] for r in real}
+    webinar = meetings_of(fresh, attr="webinars")[0]
+    fresh.control("POST", "/faults", {"route": "GET /webinars/{webinarId}/registrants",
+                                      "kind": "same_token", "token": "again"})
+    assert fresh.get(f"/webinars/{webinar['id']}/registrants")["next_page_token"] == "again"
 
 
 # ---- determinism ----------------------------------------------------------------------

@@ -361,6 +361,20 @@ def test_pending_users_have_no_id_but_resolve_by_email(sim):
     assert sim.get("/users?status=pending")["users"][0]["email"] == pending[0]["email"]
 
 
+def test_pending_users_have_no_settings_meetings_webinars_or_recordings(sim):
+    users = sim.account()["users"]
+    assert users[4]["status"] == "pending"  # the demo account has one: Emma Fischer
+    email = users[4]["email"]
+    not_found = (404, {"code": 1001, "message": f"User does not exist: {email}."})
+    for method, path, body in (("GET", "settings", None), ("PATCH", "settings", {}),
+                               ("GET", "meetings", None), ("POST", "meetings", {}),
+                               ("GET", "webinars", None), ("POST", "webinars", {}),
+                               ("GET", "recordings", None)):
+        reply = sim.api(method, f"/users/{email}/{path}", body)
+        assert (reply.status, reply.json()) == not_found, (method, path)
+    assert sim.get(f"/users/{email}")["status"] == "pending"
+
+
 def test_users_by_id_email_and_me(sim):
     owner = sim.account()["users"][0]
     for ref in (owner["id"], owner["email"], owner["email"].upper(), "me"):
@@ -817,6 +831,135 @@ def test_fault_html_answers_a_sign_in_page(fresh):
     assert again.status == 200 and again.json()["users"]
 
 
+# ---- faults: listings that do not end -------------------------------------------------
+
+def test_fault_same_token_repeats_the_first_page(fresh):
+    _fault(fresh, route="*", kind="same_token", count=3)
+    assert fresh.get("/users/me")["email"]  # not a listing: the fault waits
+    assert fresh.control("GET", "/faults")[0]["count"] == 3
+    first = fresh.get("/users?page_size=2")
+    assert first["next_page_token"] == "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3"
+    for _ in range(2):
+        again = fresh.get(f"/users?page_size=2&next_page_token={first['next_page_token']}")
+        assert again == first
+    reply = fresh.api("GET", f"/users?page_size=2&next_page_token={first['next_page_token']}")
+    assert (reply.status, reply.json()["code"]) == (400, 300)  # the fault is used up
+    _fault(fresh, route="GET /users/{userId}/meetings", kind="same_token", token="again")
+    assert fresh.get("/users/me/meetings")["next_page_token"] == "again"
+
+
+def test_fault_endless_pages_stay_distinct_and_bounded(fresh):
+    real = fresh.get("/users?page_size=2")
+    _fault(fresh, route="GET /users", kind="endless", count=60)
+    tokens, ids, emails = set(), set(), set()
+    page = fresh.get("/users?page_size=2")
+    assert page["users"] == real["users"]  # the real first page, then made-up ones
+    for _ in range(59):
+        assert page["total_records"] == 3 and len(page["users"]) == 2
+        assert page["next_page_token"] not in tokens
+        tokens.add(page["next_page_token"])
+        ids |= {u["id"] for u in page["users"]}
+        emails |= {u["email"] for u in page["users"]}
+        page = fresh.get(f"/users?page_size=2&next_page_token={page['next_page_token']}")
+        assert [set(u) for u in page["users"]] == [set(u) for u in real["users"]]
+    ids |= {u["id"] for u in page["users"]}
+    emails |= {u["email"] for u in page["users"]}
+    assert len(ids) == len(emails) == 120  # 2 real users and 118 made-up ones
+    assert all(len(i) == len(real["users"][0]["id"]) for i in ids)
+    reply = fresh.api("GET", f"/users?page_size=2&next_page_token={page['next_page_token']}")
+    assert (reply.status, reply.json()["code"]) == (400, 300)
+
+
+def test_fault_endless_recordings_look_real(fresh):
+    first = owner_instances(fresh)[0]["start_time"][:10]
+    query = f"/users/me/recordings?from={first}&to={first}"
+    _fault(fresh, route="GET /users/{userId}/recordings", kind="endless", count=3)
+    page = fresh.get(query)
+    seen = {i["uuid"] for i in page["meetings"]}
+    for _ in range(2):
+        page = fresh.get(f"{query}&next_page_token={page['next_page_token']}")
+        assert page["total_records"] == 1 and len(page["meetings"]) == 30
+        for instance in page["meetings"]:
+            assert instance["uuid"] not in seen and isinstance(instance["id"], int)
+            seen.add(instance["uuid"])
+            assert all(f["meeting_id"] == instance["uuid"]
+                       for f in instance["recording_files"])
+    assert len(seen) == 61
+
+
+def test_fault_empty_and_json_bodies(fresh):
+    _fault(fresh, route="GET /users/{userId}", kind="empty_body")
+    reply = fresh.api("GET", "/users/me")
+    assert (reply.status, reply.body, reply.headers["Content-Length"]) == (200, b"", "0")
+    assert reply.headers["Content-Type"].startswith("application/json")
+    for text in ("{}", "[]", '{"page_size":30}'):
+        _fault(fresh, route="*", kind="json_body", body=text)
+        reply = fresh.api("GET", "/users")
+        assert (reply.status, reply.body) == (200, text.encode())
+    assert fresh.get("/users")["users"]
+    assert fresh.request("POST", "/_sim/faults", {"route": "*", "kind": "json_body"}).status \
+        == 400
+
+
+# ---- faults: slow and lying downloads --------------------------------------------------
+
+def _small_file_cdn(sim, size):
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    added = sim.control("POST", "/users/me/recordings", {
+        "start_time": start, "files": [{"file_type": "MP4", "size": size}]})
+    target = added["recording_files"][0]
+    location = sim.request("GET", target["download_url"], token=sim.token).headers["Location"]
+    whole = sim.request("GET", location).body
+    assert len(whole) == size
+    return location, whole
+
+
+def test_fault_trickle_sends_at_a_rate(fresh):
+    cdn, whole = _small_file_cdn(fresh, 12000)
+    _fault(fresh, route="GET /cdn/{fileKey}", kind="trickle", rate=10000)
+    started = time.monotonic()
+    assert fresh.request("GET", cdn).body == whole
+    assert 1.0 <= time.monotonic() - started < 5
+
+
+def test_fault_stall_every(fresh):
+    cdn, whole = _small_file_cdn(fresh, 3000)
+    _fault(fresh, route="GET /cdn/{fileKey}", kind="stall_every", every=1000, seconds=0.5)
+    conn = fresh.connection()
+    started = time.monotonic()
+    conn.request("GET", urlsplit(cdn).path + "?" + urlsplit(cdn).query)
+    response = conn.getresponse()
+    arrivals = []
+    while len(b"".join(a for a, _ in arrivals)) < 3000:
+        arrivals.append((response.read1(4096), time.monotonic() - started))
+    conn.close()
+    assert b"".join(a for a, _ in arrivals) == whole
+    assert arrivals[0][1] < 0.4 and 1.0 <= arrivals[-1][1] < 1.4  # two stalls, not three
+
+
+def test_fault_short_length_poisons_keep_alive(fresh):
+    cdn, whole = _small_file_cdn(fresh, 5000)
+    _fault(fresh, route="GET /cdn/{fileKey}", kind="short_length", short_by=300)
+    with socket.create_connection(("127.0.0.1", fresh.port), timeout=5) as raw:
+        raw.sendall(f"GET {urlsplit(cdn).path}?{urlsplit(cdn).query} HTTP/1.1\r\n"
+                    f"Host: 127.0.0.1\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received or len(received.partition(b"\r\n\r\n")[2]) < 5000:
+            received += raw.recv(65536)
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert b"\r\nContent-Length: 4700\r\n" in head + b"\r\n" and body == whole
+    assert [e["bytes"] for e in fresh.control("GET", "/log")][-1] == 5000
+
+
+def test_fault_range_ignored(fresh):
+    cdn, whole = _small_file_cdn(fresh, 4000)
+    _fault(fresh, route="*", kind="range_ignored")
+    ignored = fresh.request("GET", cdn, headers={"Range": "bytes=10-19"})
+    assert (ignored.status, ignored.body) == (200, whole)
+    honoured = fresh.request("GET", cdn, headers={"Range": "bytes=10-19"})
+    assert (honoured.status, honoured.body) == (206, whole[10:20])
+
+
 def test_create_user_invites_a_pending_user(fresh):
     body = {"action": "create", "user_info": {"email": "new.person@example.com", "type": 1,
                                               "first_name": "New"}}
@@ -828,6 +971,9 @@ def test_create_user_invites_a_pending_user(fresh):
     mine = [u for u in pending if u["email"] == "new.person@example.com"]
     assert len(mine) == 1 and "id" not in mine[0]
     assert fresh.api("GET", "/users/new.person@example.com").status == 200
+    assert fresh.get(f"/users/{created['id']}")["email"] == "new.person@example.com"
+    settings = fresh.api("GET", f"/users/{created['id']}/settings")
+    assert (settings.status, settings.json()["code"]) == (404, 1001)
     again = fresh.api("POST", "/users", body)
     assert again.status == 409 and again.json()["code"] == 1005
     bad = fresh.api("POST", "/users", {"action": "create", "user_info": {"email": "x", "type": 7}})
@@ -838,7 +984,10 @@ def test_create_user_invites_a_pending_user(fresh):
 def test_bad_fault_specs_are_rejected(sim):
     for spec in ({"route": "GET /nope", "kind": "429"}, {"route": "*", "kind": "boom"},
                  {"route": "POST /oauth/token", "kind": "5xx"},
-                 {"route": "*", "kind": "5xx", "status": 404}):
+                 {"route": "*", "kind": "5xx", "status": 404},
+                 {"route": "*", "kind": "trickle", "rate": 0},
+                 {"route": "*", "kind": "same_token", "token": ""},
+                 {"route": "*", "kind": "stall_every", "every": 0}):
         assert sim.request("POST", "/_sim/faults", spec).status == 400
 
 
@@ -917,6 +1066,198 @@ def test_dense_month_pages_past_300():
         assert all(i["start_time"][:7] == last.isoformat()[:7] for i in items)
     finally:
         assert dense.stop()[0] == 0
+
+
+# ---- bad strings and hostile data ------------------------------------------------------
+
+def _loose_json(body):
+    """JSON that may hold raw invalid UTF-8 bytes (kept as U+DC80..U+DCFF)."""
+    return json.loads(body.decode("utf-8", "surrogateescape"))
+
+
+def test_bad_strings_from_the_control_api(fresh):
+    owner = fresh.account()["users"][0]
+    changed = fresh.control("PATCH", "/users/me", {"first_name": "Al\x00i\ud800c\udcffe"})
+    assert changed["first_name"] == "Al\x00i\ud800c\udcffe"
+    assert changed["display_name"] == "Al\x00i\ud800c\udcffe Anderson"
+    raw = fresh.api("GET", "/users").body
+    assert b'"first_name":"Al\\u0000i\\ud800c\xffe"' in raw  # \ufffd would be b"\xef\xbf\xbd"
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    assert _loose_json(raw)["users"][0]["first_name"] == "Al\x00i\ud800c\udcffe"
+    mid = fresh.get("/users/me/meetings")["meetings"][0]["id"]
+    fresh.control("PATCH", f"/meetings/{mid}", {"topic": "M\udcff"})
+    assert b'"topic":"M\xff"' in fresh.api("GET", f"/meetings/{mid}").body
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fresh.control("POST", "/users/me/recordings", {"start_time": start, "topic": "R\x00\ud800"})
+    listed = fresh.api("GET", f"/users/me/recordings?from={start[:10]}&to={start[:10]}").body
+    assert b'"topic":"R\\u0000\\ud800"' in listed
+    assert fresh.request("GET", "/_sim/account").body.isascii()  # control answers stay ASCII
+    reply = fresh.request("PATCH", f"/_sim/users/{owner['id']}", {"email": "x@example.com"})
+    assert reply.status == 400
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    yield from _start("--hostile", "--file-size", "2000")
+
+
+def _host_instances(sim):
+    account = sim.account()
+    host = next(u for u in account["users"] if u["email"] == "mallory.hostile@example.com")
+    return host, account["recordings"][host["id"]]
+
+
+def test_hostile_users(hostile):
+    users = hostile.account()["users"]
+    by_email = {}
+    for user in users:
+        by_email.setdefault(user["email"], []).append(user)
+    assert len(by_email["duplicate@example.com"]) == 2
+    assert len({u["id"] for u in by_email["duplicate@example.com"]}) == 2
+    assert any(len(e.encode()) == 312 for e in by_email)
+    assert "esc\x1b[31m.red@example.com" in by_email and "new\nline@example.com" in by_email
+    raw = hostile.request("GET", "/v2/users?page_size=300", token=hostile.token).body
+    for wire in (b'"Bad\\u0000"', b'"Bad\\ud800"', b'"Bad\xff"', b'"esc\\u001b[31m.red@'):
+        assert wire in raw
+    assert len(_loose_json(raw)["users"]) == len(users) - 2  # less the inactive and pending
+
+
+def test_hostile_meetings_and_topics(hostile):
+    host, instances = _host_instances(hostile)
+    meetings = _loose_json(hostile.api("GET", f"/users/{host['id']}/meetings").body)["meetings"]
+    string_ids = [m["id"] for m in meetings if isinstance(m["id"], str)]
+    assert string_ids == ["-1", "..", "a\nb", "x/y"]
+    assert hostile.get("/meetings/-1")["id"] == "-1"
+    topics = [i["topic"] for i in instances]
+    assert "Budget \u202efdp.exe" in topics and "Zero\u200bwidth\u200b\u200bspaces" in topics
+    assert sorted(i["id"] for i in instances if isinstance(i["id"], str)) == sorted(string_ids)
+    twins = [i for i in instances if i["topic"] == "Twin recording"]
+    assert len(twins) == 2 and twins[0]["uuid"] != twins[1]["uuid"]
+    assert {k: v for k, v in twins[0].items() if k not in ("uuid", "recording_files",
+                                                          "share_url")} == \
+        {k: v for k, v in twins[1].items() if k not in ("uuid", "recording_files", "share_url")}
+    day = min(i["start_time"] for i in instances)[:10]
+    raw = hostile.api("GET", f"/users/{host['id']}/recordings?from={day}&to="
+                             f"{date.today() + timedelta(days=1)}&page_size=300").body
+    for wire in (b"NUL: \\u0000 inside", b"surrogate: \\ud800 inside", b"byte: \xff inside"):
+        assert wire in raw
+
+
+def test_hostile_sizes_and_urls(hostile):
+    _, instances = _host_instances(hostile)
+    files = {i["topic"]: i["recording_files"][0] for i in instances}
+    assert files["Larger than int64"]["file_size"] == 2**63
+    largest = files["Largest int64"]
+    cdn = hostile.request("GET", largest["download_url"], token=hostile.token).headers["Location"]
+    part = hostile.request("GET", cdn, headers={"Range": "bytes=0-9"})
+    assert part.headers["Content-Range"] == "bytes 0-9/9223372036854775807"
+    host = urlsplit(hostile.url).netloc
+    key = lambda topic: files[topic]["_key"]  # noqa: E731
+    assert files["Download from another https host"]["download_url"] == \
+        f"https://files.example.net/rec/download/{key('Download from another https host')}"
+    assert files["Download over http from a public address"]["download_url"].startswith(
+        "http://203.0.113.7/rec/download/")
+    assert files["Download with user and password in the URL"]["download_url"] == \
+        f"http://user:pass@{host}/rec/download/{key('Download with user and password in the URL')}"
+    with_token = files["Download URL with a download_access_token"]["download_url"]
+    assert "?download_access_token=eyJ" in with_token
+    assert hostile.request("GET", with_token, token=hostile.token).status == 302
+    for topic, target in (("Redirect to a file URL", "file:///etc/passwd"),
+                          ("Redirect to ftp", "ftp://203.0.113.7/rec/{}.mp4"),
+                          ("Redirect to http on a public address", "http://203.0.113.7/cdn/{}")):
+        target = target.format(key(topic))
+        assert files[topic]["download_url"] == f"{hostile.url}/rec/download/{key(topic)}"
+        redirect = hostile.request("GET", files[topic]["download_url"], token=hostile.token)
+        assert (redirect.status, redirect.headers["Location"]) == (302, target)
+
+
+def test_control_files_with_download_url_and_redirect(fresh):
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    added = fresh.control("POST", "/users/me/recordings", {"start_time": start, "files": [
+        {"file_type": "MP4", "size": 5, "download_url": "https://elsewhere.example/{key}"},
+        {"file_type": "M4A", "redirect": "ftp://203.0.113.7/{key}"}]})
+    mp4, m4a = added["recording_files"]
+    assert mp4["download_url"] == f"https://elsewhere.example/{mp4['_key']}"
+    redirect = fresh.request("GET", m4a["download_url"], token=fresh.token)
+    assert redirect.headers["Location"] == f"ftp://203.0.113.7/{m4a['_key']}"
+    reply = fresh.request("POST", "/_sim/users/me/recordings", {"start_time": start, "files": [
+        {"file_type": "MP4", "redirect": "{nope}"}]})
+    assert reply.status == 400
+
+
+# ---- tokens, external files, big accounts ------------------------------------------
+
+def test_short_token_lifetime():
+    short = Sim("--token-lifetime", "30")
+    try:
+        reply = short.request("POST", "/oauth/token", TOKEN_FORM, FORM)
+        assert reply.json()["expires_in"] == 30
+    finally:
+        assert short.stop()[0] == 0
+
+
+def test_external_file_and_cdn_base(tmp_path):
+    media = tmp_path / "bench.mp4"
+    media.write_bytes(os.urandom(300000))
+    local = Sim("--external-file", str(media))
+    try:
+        external = next(i for i in owner_instances(local) if i["topic"] == "External: bench.mp4")
+        target = external["recording_files"][0]
+        assert target["file_size"] == 300000
+        _, body = local.download(target["download_url"], headers={"Range": "bytes=1000-"})
+        assert body.status == 206 and body.body == media.read_bytes()[1000:]
+        assert local.control("GET", f"/files/{target['_key']}")["sha256"] == \
+            hashlib.sha256(media.read_bytes()).hexdigest()
+    finally:
+        assert local.stop()[0] == 0
+    bench = Sim("--external-file", str(media), "--cdn-base", "http://127.0.0.1:9/files/")
+    try:
+        instances = owner_instances(bench)
+        external = next(i for i in instances if i["topic"] == "External: bench.mp4")
+        redirect = bench.request("GET", external["recording_files"][0]["download_url"],
+                                 token=bench.token)
+        assert (redirect.status, redirect.headers["Location"]) == (
+            302, "http://127.0.0.1:9/files/bench.mp4")
+        other = instances[0]["recording_files"][0]
+        redirect = bench.request("GET", other["download_url"], token=bench.token)
+        assert redirect.headers["Location"] == f"http://127.0.0.1:9/files/{other['_key']}"
+    finally:
+        assert bench.stop()[0] == 0
+
+
+def test_ten_thousand_users_start_and_page_quickly():
+    started = time.monotonic()
+    big = Sim("--users", "10000", "--meetings", "1", "--instances", "3", "--months", "14")
+    try:
+        assert time.monotonic() - started < 15  # about 2 s on an idle machine
+        slowest, users, token = 0, [], ""
+        while True:
+            began = time.monotonic()
+            page = big.get("/users?page_size=300" + (f"&next_page_token={token}" if token
+                                                     else ""))
+            slowest = max(slowest, time.monotonic() - began)
+            users += page["users"]
+            token = page["next_page_token"]
+            if not token:
+                break
+        assert len(users) == len({u["id"] for u in users}) == 6000
+        assert slowest < 1.5  # about 25 ms on an idle machine
+        last = users[-1]
+        mine = big.control("GET", f"/account?user={last['email']}")
+        assert [u["id"] for u in mine["users"]] == [last["id"]]
+        expected = [i["uuid"] for i in mine["recordings"][last["id"]]]
+        months = sorted({i["start_time"][:7] for i in mine["recordings"][last["id"]]})
+        assert len(months) == 3  # spread over the 14 months
+        found = []
+        for month in months:
+            first = date.fromisoformat(month + "-01")
+            end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            found += [i["uuid"] for i in big.get(
+                f"/users/{last['id']}/recordings?from={first}&to={end}")["meetings"]]
+        assert sorted(found) == sorted(expected)
+    finally:
+        assert big.stop()[0] == 0
 
 
 # ---- HTTPS --------------------------------------------------------------------------

@@ -55,10 +55,18 @@ def _number(spec, name, default, low, high, types=(int,)):
     return value
 
 
+# Faults on the listing itself: taken by the pager, so only by requests that page.
+PAGING = ("same_token", "endless")
+# What a mock serving the spec's example would send: GET /users/{userId}/recordings's.
+SPEC_PAGE_TOKEN = "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3"
+
+
 class Faults:
     """Faults queued for the next `count` requests matching a route name or "*"."""
 
-    KINDS = ("429", "429daily", "5xx", "reset", "drop", "stall", "expire_token", "html")
+    KINDS = ("429", "429daily", "5xx", "reset", "drop", "stall", "expire_token", "html",
+             "empty_body", "json_body", "trickle", "stall_every", "short_length",
+             "range_ignored") + PAGING
 
     def __init__(self, route_names):
         self._routes = set(route_names)
@@ -83,17 +91,21 @@ class Faults:
             fault["after_bytes"] = _number(spec, "after_bytes", 0, 0, 2**62)
         elif kind == "stall":
             fault["seconds"] = _number(spec, "seconds", 2, 0, 3600, (int, float))
+        else:
+            fault.update(_more_parameters(kind, spec))
         with self._lock:
             self._next_id += 1
             fault["id"] = self._next_id
             self._queue.append(fault)
         return dict(fault)
 
-    def take(self, route):
-        """The first fault matching this route, with one use consumed; or None."""
+    def take(self, route, paging=False):
+        """The first fault matching this route, with one use consumed; or None.
+        Paging faults are taken only with paging=True (by the pager), the others only
+        without, so a listing fault waits for a request that pages."""
         with self._lock:
             for fault in self._queue:
-                if fault["route"] in ("*", route):
+                if fault["route"] in ("*", route) and (fault["kind"] in PAGING) == paging:
                     fault["count"] -= 1
                     if fault["count"] == 0:
                         self._queue.remove(fault)
@@ -107,6 +119,27 @@ class Faults:
     def clear(self):
         with self._lock:
             self._queue.clear()
+
+
+def _more_parameters(kind, spec):
+    """The parameters of the later fault kinds (see README, Faults)."""
+    if kind == "json_body":
+        if not isinstance(spec.get("body"), str):
+            raise FaultError("json_body needs a \"body\": the response text, as a string")
+        return {"body": spec["body"]}
+    if kind == "same_token":
+        token = spec.get("token", SPEC_PAGE_TOKEN)
+        if not isinstance(token, str) or not token:
+            raise FaultError("token must be a non-empty string")
+        return {"token": token}
+    if kind == "trickle":
+        return {"rate": _number(spec, "rate", 1000, 1, 2**40)}
+    if kind == "stall_every":
+        return {"every": _number(spec, "every", 65536, 1, 2**62),
+                "seconds": _number(spec, "seconds", 2, 0, 3600, (int, float))}
+    if kind == "short_length":
+        return {"short_by": _number(spec, "short_by", 100, 1, 2**62)}
+    return {}
 
 
 class RateLimiter:
