@@ -9,6 +9,7 @@
 #include "zoomfs/endpoint.h"
 #include "zoomfs/errmap.h"
 #include "zoomfs/http.h"
+#include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
 #include "zoomfs/request.h"
 #include "zoomfs/stats.h"
@@ -71,7 +72,7 @@ static int call(const char *route, const char *path, json_t *body, json_t **out,
         *bytes = rc == 0 ? resp.body.len : 0;
     if (rc == 0 && resp.body.len && out) {
         json_error_t e;
-        *out = json_loadb(resp.body.data, resp.body.len, 0, &e);
+        *out = jsonfile_load_tolerant(resp.body.data, resp.body.len, &e);
         if (!*out) {
             stats_error("%s: HTTP %ld with a body that is not JSON (%s)", what, resp.status,
                         e.text);

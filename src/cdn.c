@@ -25,6 +25,7 @@
 
 static Cache *cdn_urls;
 static long io_timeout_s = 30;
+static const char *const *trusted; /* hosts besides Zoom's that may get the token */
 
 typedef struct {
     CacheVal base;
@@ -38,10 +39,11 @@ static void cdn_url_destroy(CacheVal *v)
     free(v);
 }
 
-void cdn_init(int io_timeout)
+void cdn_init(int io_timeout, const char *const *trusted_urls)
 {
     cdn_urls = cache_new(4096, 4u << 20);
     io_timeout_s = io_timeout;
+    trusted = trusted_urls;
 }
 
 void cdn_cleanup(void)
@@ -290,6 +292,13 @@ ssize_t cdn_download(const char *download_url, int64_t off, size_t len, int64_t 
                      char *const *parts, size_t part_len, int64_t *total_out)
 {
     char *safe = log_scrub_url(download_url);
+    if (!urlenc_token_allowed(download_url, trusted)) {
+        stats_error("download %s: refused: the access token goes only over https to Zoom's hosts "
+                    "(or http to this machine), never with credentials in the URL",
+                    safe);
+        free(safe);
+        return -EACCES;
+    }
     char *what = xasprintf("download %s", safe);
     Download d = {.download_url = download_url,
                   .safe = safe,

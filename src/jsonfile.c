@@ -6,6 +6,7 @@
 #include "zoomfs/util.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,95 @@ char *jsonfile_render(const json_t *value, size_t *len)
     strbuf_appendf(&b, "%s\n", s ? s : "null");
     free(s);
     return strbuf_take(&b, len);
+}
+
+/* ---- what Zoom sends --------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when it is not
+ * one (overlong, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_valid(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (len == 0 || s[0] > 0xF4 || len > n)
+        return 0;
+    uint32_t cp = s[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* The code unit of a "\uXXXX" escape at s (6 bytes available), or -1. */
+static long escape_unit(const char *s, size_t n)
+{
+    if (n < 6 || s[0] != '\\' || s[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        int c = (unsigned char)s[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+char *jsonfile_repair(const char *buf, size_t len, size_t *outlen)
+{
+    StrBuf out;
+    strbuf_init(&out);
+    bool in_string = false;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *p = (const unsigned char *)buf + i;
+        long unit = in_string ? escape_unit(buf + i, len - i) : -1;
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+            long low = escape_unit(buf + i + 6, len - i - 6);
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+                strbuf_append(&out, buf + i, 12); /* a pair: as it is */
+                i += 12;
+            } else {
+                strbuf_append(&out, "\\ufffd", 6);
+                i += 6;
+            }
+        } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+            strbuf_append(&out, "\\ufffd", 6);
+            i += 6;
+        } else if (in_string && p[0] == '\\' && i + 1 < len) {
+            strbuf_append(&out, buf + i, 2); /* any other escape, \\ and \" too */
+            i += 2;
+        } else {
+            size_t n = utf8_valid(p, len - i);
+            if (n == 0) {
+                strbuf_append(&out, "\xef\xbf\xbd", 3);
+                n = 1;
+            } else {
+                strbuf_append(&out, p, n);
+            }
+            in_string ^= p[0] == '"';
+            i += n;
+        }
+    }
+    return strbuf_take(&out, outlen);
+}
+
+json_t *jsonfile_load_tolerant(const char *buf, size_t len, json_error_t *err)
+{
+    size_t n;
+    char *fixed = jsonfile_repair(buf, len, &n);
+    json_t *v = json_loadb(fixed, n, JSON_ALLOW_NUL, err);
+    free(fixed);
+    return v;
 }
 
 /* ---- parse -------------------------------------------------------------- */

@@ -243,7 +243,10 @@ static int start_client(void)
     request_init(&limits);
     op_init(cfg.op_timeout);
     api_init(cfg.io_timeout);
-    cdn_init(cfg.io_timeout);
+    static const char *trusted[3];
+    trusted[0] = cfg.auth.api_url;
+    trusted[1] = cfg.auth.oauth_url;
+    cdn_init(cfg.io_timeout, trusted);
     char *err = NULL;
     if (auth_init(&cfg.auth, &err) != 0) {
         fprintf(stderr, "zoomfs: %s\n", err ? err : "authentication failed");

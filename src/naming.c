@@ -9,6 +9,7 @@
  * 7-byte suffix, so adding it never cuts a name. */
 #include "zoomfs/naming.h"
 
+#include "zoomfs/strmap.h"
 #include "zoomfs/util.h"
 
 #include <ctype.h>
@@ -22,7 +23,7 @@
 #define EXT_MAX         16               /* bytes of a sanitized extension */
 #define RESERVED_NAME   "recording.json" /* the instance's own JSON file */
 #define TIME_LEN        (sizeof("_00.00.00Z") - 1)
-#define MAX_ROUNDS      40
+#define MAX_ROUNDS      80 /* enough to reach the whole-item key, then the index */
 
 /* ---- UTF-8 and sanitizing ---------------------------------------------- */
 
@@ -78,10 +79,15 @@ static bool is_space(uint32_t cp)
     return cp == ' ' || (cp >= '\t' && cp <= '\r');
 }
 
-/* C0 controls, DEL and C1 controls. */
+/* C0 controls, DEL and C1 controls; and what makes a name look other than it
+ * is: bidirectional overrides, embeddings and isolates, zero-width
+ * characters, line separators, the BOM, and U+FFFD (what invalid UTF-8 from
+ * Zoom was replaced with). */
 static bool is_control(uint32_t cp)
 {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF || cp == 0xFFFD;
 }
 
 void naming_sanitize(const char *s, char *out, size_t outlen, size_t max_bytes)
@@ -308,12 +314,20 @@ typedef struct {
     char ext[EXT_MAX + 2];
     char key[65];
     int level;
+    bool whole; /* key is the hash of the whole item: its identity fields clashed */
 } Draft;
+
+static void whole_item_key(const json_t *item, char out[65])
+{
+    char *dump = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    sha256_hex(dump ? dump : "", dump ? strlen(dump) : 0, out);
+    free(dump);
+}
 
 static void compose(NamedItem *out, const Draft *d, size_t index)
 {
     char suffix[96] = "";
-    if (d->level > 64)
+    if (d->level > 64) /* byte-identical items: which gets which is all the same */
         snprintf(suffix, sizeof(suffix), "_%.*s_%zu", SUFFIX_HEX, d->key, index);
     else if (d->level > 0)
         snprintf(suffix, sizeof(suffix), "_%.*s", d->level, d->key);
@@ -358,9 +372,18 @@ static void finish_names(NamedItem *items, Draft *drafts, size_t n, const char *
             compose(&items[i], &drafts[i], i);
         if (!mark_clashes(items, n, reserved, clash))
             break;
-        for (size_t i = 0; i < n; i++)
-            if (clash[i])
-                drafts[i].level = drafts[i].level ? drafts[i].level + 2 : SUFFIX_HEX;
+        for (size_t i = 0; i < n; i++) {
+            if (!clash[i])
+                continue;
+            drafts[i].level = drafts[i].level ? drafts[i].level + 2 : SUFFIX_HEX;
+            if (drafts[i].level > 64 && !drafts[i].whole) {
+                /* Two items with one id (a Zoom bug): their content tells them
+                 * apart, never their place in the listing. */
+                whole_item_key(items[i].item, drafts[i].key);
+                drafts[i].whole = true;
+                drafts[i].level = SUFFIX_HEX;
+            }
+        }
     }
     free(clash);
 }
@@ -384,9 +407,23 @@ static void item_key(json_t *item, const char *const *fields, char out[65])
             return;
         }
     }
-    char *dump = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
-    sha256_hex(dump ? dump : "", dump ? strlen(dump) : 0, out);
-    free(dump);
+    whole_item_key(item, out);
+}
+
+/* A free-text field (a topic, a participant's name) as a C string: a NUL
+ * that Zoom sent as \u0000 becomes a control character, which sanitizing
+ * turns into '_', instead of ending the text. Malloc'd, or NULL. */
+static char *free_text(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    size_t n = json_string_length(v);
+    if (!json_is_string(v) || n == 0)
+        return NULL;
+    char *s = xstrndup(json_string_value(v), n);
+    for (size_t i = 0; i < n; i++)
+        if (!s[i])
+            s[i] = '\x01';
+    return s;
 }
 
 /* ---- instances --------------------------------------------------------- */
@@ -405,31 +442,18 @@ static void instance_id(json_t *item, char *out, size_t outlen)
 static void instance_draft(json_t *item, Draft *d)
 {
     static const char *const key_fields[] = {"uuid", NULL};
-    char start[32], id[40], topic[NAMING_MAX + 1];
+    char start[32], id[64], topic[NAMING_MAX + 1];
     if (!format_time(str_field(item, "start_time"), "%Y-%m-%dT%H.%M.%SZ", start, sizeof(start)))
         snprintf(start, sizeof(start), "unknown");
     instance_id(item, id, sizeof(id));
     size_t budget = NAMING_MAX - SUFFIX_RESERVED - strlen(start) - strlen(id) - 2;
-    naming_sanitize(str_field(item, "topic"), topic, sizeof(topic), budget);
+    char *text = free_text(item, "topic");
+    naming_sanitize(text, topic, sizeof(topic), budget);
+    free(text);
     snprintf(d->stem, sizeof(d->stem), "%s_%s_%s", start, topic, id);
     d->ext[0] = '\0';
     d->level = 0;
     item_key(item, key_fields, d->key);
-}
-
-/* True when an earlier item of meetings has the same uuid as item i: one
- * instance listed twice (pages overlapping) gets one folder. */
-static bool seen_uuid(json_t *meetings, size_t i)
-{
-    const char *uuid = str_field(json_array_get(meetings, i), "uuid");
-    if (!uuid)
-        return false;
-    for (size_t j = 0; j < i; j++) {
-        const char *other = str_field(json_array_get(meetings, j), "uuid");
-        if (other && strcmp(other, uuid) == 0)
-            return true;
-    }
-    return false;
 }
 
 NamedItem *naming_instances(json_t *meetings, size_t *n)
@@ -437,12 +461,39 @@ NamedItem *naming_instances(json_t *meetings, size_t *n)
     size_t total = json_array_size(meetings), count = 0;
     NamedItem *items = xcalloc(total, sizeof(*items));
     Draft *drafts = xcalloc(total, sizeof(*drafts));
+    /* One instance listed twice (pages overlapping) gets one folder. */
+    StrMap *seen = strmap_new(NULL);
     for (size_t i = 0; i < total; i++) {
         json_t *item = json_array_get(meetings, i);
-        if (!json_is_object(item) || seen_uuid(meetings, i))
+        const char *uuid = str_field(item, "uuid");
+        if (!json_is_object(item) || (uuid && !strmap_put(seen, uuid, NULL)))
             continue;
         items[count].item = item;
         instance_draft(item, &drafts[count++]);
+    }
+    strmap_free(seen);
+    finish_names(items, drafts, count, NULL);
+    free(drafts);
+    *n = count;
+    return items;
+}
+
+NamedItem *naming_users(json_t *users, size_t *n)
+{
+    static const char *const key_fields[] = {"id", "email", NULL};
+    size_t total = json_array_size(users), count = 0;
+    NamedItem *items = xcalloc(total, sizeof(*items));
+    Draft *drafts = xcalloc(total, sizeof(*drafts));
+    for (size_t i = 0; i < total; i++) {
+        json_t *user = json_array_get(users, i);
+        char *email = free_text(user, "email");
+        if (email) {
+            items[count].item = user;
+            naming_sanitize(email, drafts[count].stem, sizeof(drafts[count].stem),
+                            NAMING_MAX - SUFFIX_RESERVED);
+            item_key(user, key_fields, drafts[count++].key);
+        }
+        free(email);
     }
     finish_names(items, drafts, count, NULL);
     free(drafts);
@@ -482,11 +533,12 @@ static void file_draft(json_t *f, bool participant, Draft *d)
     size_t budget = NAMING_MAX - SUFFIX_RESERVED - TIME_LEN - strlen(d->ext) - prefix;
 
     if (participant) {
-        const char *name = str_field(f, "file_name");
+        char *name = free_text(f, "file_name");
         if (name) {
             label[0] = '_';
             naming_sanitize(name, label + 1, sizeof(label) - 1, budget - 1);
         }
+        free(name);
         snprintf(d->stem, sizeof(d->stem), "participant%s%s", label, when);
     } else {
         const char *type = str_field(f, "recording_type");

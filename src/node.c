@@ -109,20 +109,12 @@ const KindOps node_text_ops = {.getattr = meta_getattr, .text = meta_text};
 static int users_list(const Entry *e, NodeAdd add, void *ctx)
 {
     (void)e;
-    JsonVal *list;
-    int rc = store_users(&list);
-    if (rc)
-        return rc;
-    size_t i;
-    json_t *u;
-    json_array_foreach(list->json, i, u)
-    {
-        const char *email = json_string_value(json_object_get(u, "email"));
-        if (email && *email && !strchr(email, '/') && email[0] != '.' && add(ctx, email, true))
-            break;
-    }
-    cacheval_unref(&list->base);
-    return 0;
+    Users *users;
+    int rc = store_users(&users);
+    if (rc == 0)
+        store_users_each(users, add, ctx);
+    store_users_drop(users);
+    return rc;
 }
 
 static void users_forget(const Entry *e)

@@ -3,6 +3,7 @@
 #include "zoomfs/request.h"
 
 #include "zoomfs/auth.h"
+#include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
 #include "zoomfs/op.h"
 #include "zoomfs/stats.h"
@@ -53,7 +54,8 @@ static void append_escaped(StrBuf *b, const char *s)
 char *request_zoom_message(const HttpResponse *resp, int *code)
 {
     *code = 0;
-    json_t *doc = resp->body.len ? json_loadb(resp->body.data, resp->body.len, 0, NULL) : NULL;
+    json_t *doc =
+        resp->body.len ? jsonfile_load_tolerant(resp->body.data, resp->body.len, NULL) : NULL;
     *code = (int)json_integer_value(json_object_get(doc, "code"));
     const char *msg = json_string_value(json_object_get(doc, "message"));
     if (!msg) {

@@ -11,6 +11,7 @@
 #include "zoomfs/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,13 +240,44 @@ int store_object(const Row *row, const Ids *ids, const char *key_value, const ch
 
 /* ---- users ---------------------------------------------------------------- */
 
-int store_users(JsonVal **out)
+struct Users {
+    CacheVal base;
+    json_t *users;
+    NamedItem *names;
+    size_t count;
+    StrMap *by_name; /* folder name -> index + 1 */
+};
+
+static void users_destroy(CacheVal *v)
+{
+    Users *u = (Users *)v;
+    json_decref(u->users);
+    free(u->names);
+    strmap_free(u->by_name);
+    free(u);
+}
+
+static Users *users_new(json_t *users)
+{
+    Users *u = xcalloc(1, sizeof(*u));
+    u->base.refs = 1;
+    u->base.destroy = users_destroy;
+    u->users = users;
+    u->names = naming_users(users, &u->count);
+    u->by_name = strmap_new(NULL);
+    for (size_t i = 0; i < u->count; i++)
+        strmap_put(u->by_name, u->names[i].name, (void *)(uintptr_t)(i + 1));
+    u->base.cost = json_cost(users) + u->count * (sizeof(NamedItem) + 64);
+    return u;
+}
+
+int store_users(Users **out)
 {
     char *key = store_key(users_row, NULL, NULL);
     CacheVal *v = store_get(key);
     if (v) {
         free(key);
-        *out = (JsonVal *)v;
+        *out = (Users *)v;
         return 0;
     }
     /* GET /users answers one status at a time; a user of any status is
@@ -254,55 +286,61 @@ int store_users(JsonVal **out)
     json_t *users = json_array();
     int rc = 0;
     for (size_t i = 0; i < ARRAY_SIZE(statuses) && rc == 0; i++) {
-        Ids none = {0};
-        char *path = endpoint_path(users_row->list, &none, statuses[i]);
         json_t *part = NULL;
-        rc = client->list(users_row->list, path, users_row->list_key, &part);
-        free(path);
+        Ids none = {0};
+        rc = fetch(users_row, true, &none, statuses[i], &part);
         if (rc == 0)
             json_array_extend(users, part);
         json_decref(part);
     }
-    if (rc) {
+    if (rc == 0) {
+        *out = users_new(users);
+        store_put(key, &(*out)->base, store_dir_ttl_ms());
+    } else {
         json_decref(users);
-        free(key);
-        return rc;
+        *out = NULL;
     }
-    *out = json_val_new(users);
-    store_put(key, &(*out)->base, store_dir_ttl_ms());
     free(key);
-    return 0;
+    return rc;
 }
 
-int store_user(const char *email, UserRef *u)
+void store_users_drop(Users *users)
+{
+    if (users)
+        cacheval_unref(&users->base);
+}
+
+void store_users_each(const Users *users, NodeAddName add, void *ctx)
+{
+    for (size_t i = 0; i < users->count; i++)
+        if (add(ctx, users->names[i].name, true))
+            break;
+}
+
+int store_user(const char *name, UserRef *u)
 {
     memset(u, 0, sizeof(*u));
     int rc = store_users(&u->list);
     if (rc)
         return rc;
-    size_t i;
-    json_t *user;
-    json_array_foreach(u->list->json, i, user)
-    {
-        const char *e = json_string_value(json_object_get(user, "email"));
-        if (!e || strcmp(e, email) != 0)
-            continue;
-        const char *id = json_string_value(json_object_get(user, "id"));
-        u->user = user;
-        u->has_id = id && *id;
-        u->key = u->has_id ? id : e;
-        const char *created = json_string_value(json_object_get(user, "created_at"));
-        u->created = created ? naming_parse_time(created) : -1;
-        return 0;
+    size_t i = (size_t)(uintptr_t)strmap_get(u->list->by_name, name, NULL);
+    if (i == 0) {
+        user_ref_drop(u);
+        return -ENOENT;
     }
-    user_ref_drop(u);
-    return -ENOENT;
+    json_t *user = u->list->names[i - 1].item;
+    const char *id = json_string_value(json_object_get(user, "id"));
+    u->user = user;
+    u->has_id = id && *id;
+    u->key = u->has_id ? id : json_string_value(json_object_get(user, "email"));
+    const char *created = json_string_value(json_object_get(user, "created_at"));
+    u->created = created ? naming_parse_time(created) : -1;
+    return 0;
 }
 
 void user_ref_drop(UserRef *u)
 {
-    if (u->list)
-        cacheval_unref(&u->list->base);
+    store_users_drop(u->list);
     memset(u, 0, sizeof(*u));
 }
 

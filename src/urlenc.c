@@ -104,10 +104,64 @@ int urlenc_scheme_allowed(const char *url)
     static const char https[] = "https://", http[] = "http://";
     if (!url)
         return 0;
-    if (strncasecmp(url, https, strlen(https)) == 0) /* any host, as long as there is one */
-        return strcspn(url + strlen(https), "/?#") > 0;
+    if (strncasecmp(url, https, strlen(https)) == 0) {
+        /* any host, as long as there is one and no credentials come with it */
+        const char *auth = url + strlen(https);
+        size_t len = strcspn(auth, "/?#");
+        return len > 0 && !memchr(auth, '@', len);
+    }
     if (strncasecmp(url, http, strlen(http)) != 0)
         return 0;
     const char *auth = url + strlen(http);
     return loopback_authority(auth, strcspn(auth, "/?#"));
+}
+
+/* The host of an http(s) URL, lowercase, malloc'd; NULL when there is none. */
+static char *url_host(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return NULL;
+    p += 3;
+    size_t len = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', len);
+    if (at) {
+        len -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    size_t host = p[0] == '[' ? strcspn(p, "]") + (p[strcspn(p, "]")] == ']') : strcspn(p, ":");
+    if (host > len)
+        host = len;
+    char *out = xstrndup(p, host);
+    for (char *c = out; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return out;
+}
+
+/* host is domain or below it ("us06web.zoom.us" under "zoom.us"). */
+static bool within(const char *host, const char *domain)
+{
+    size_t h = strlen(host), d = strlen(domain);
+    return h == d ? strcmp(host, domain) == 0
+                  : h > d && host[h - d - 1] == '.' && strcmp(host + h - d, domain) == 0;
+}
+
+bool urlenc_token_allowed(const char *url, const char *const *trusted)
+{
+    static const char *const zoom[] = {"zoom.us", "zoomgov.com", NULL};
+    if (!urlenc_scheme_allowed(url))
+        return false;
+    if (strncasecmp(url, "http://", 7) == 0)
+        return true; /* loopback: urlenc_scheme_allowed says so */
+    char *host = url_host(url);
+    bool ok = false;
+    for (const char *const *d = zoom; host && *d && !ok; d++)
+        ok = within(host, *d);
+    for (const char *const *t = trusted; host && t && *t && !ok; t++) {
+        char *th = url_host(*t);
+        ok = th && strcmp(th, host) == 0;
+        free(th);
+    }
+    free(host);
+    return ok;
 }

@@ -13,7 +13,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-void cdn_init(int io_timeout);
+/* trusted_urls: NULL-terminated URLs (the api_url and oauth_url in use)
+ * whose hosts may get the token besides Zoom's own domains; it must live as
+ * long as the module. */
+void cdn_init(int io_timeout, const char *const *trusted_urls);
 void cdn_cleanup(void);
 
 /* See ZoomClient.download. */

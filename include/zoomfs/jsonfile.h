@@ -11,6 +11,17 @@
  * malloc'd NUL-terminated string and its length in *len. */
 char *jsonfile_render(const json_t *value, size_t *len);
 
+/* Parses what Zoom sent, tolerating what real data holds: a \u0000 escape is
+ * kept (JSON_ALLOW_NUL), and an invalid UTF-8 sequence or a lone surrogate
+ * escape becomes U+FFFD, so that one bad string does not hide a whole
+ * listing. Returns a new reference or NULL (err says why). */
+json_t *jsonfile_load_tolerant(const char *buf, size_t len, json_error_t *err);
+
+/* The repair jsonfile_load_tolerant makes, on its own: buf with every
+ * invalid UTF-8 sequence and every lone surrogate escape replaced by
+ * U+FFFD. Malloc'd; *outlen gets its length. */
+char *jsonfile_repair(const char *buf, size_t len, size_t *outlen);
+
 /* Parses an edited buffer (not necessarily NUL-terminated). Only a JSON object
  * is accepted. Returns a new reference, or NULL with a one-line reason
  * ("line 3, column 5: unexpected token", "not a JSON object") in err. */

@@ -18,8 +18,7 @@ typedef struct {
     TreePath tp;
 } Entry;
 
-/* Adds one name to a listing; returns non-zero when the listing is full. */
-typedef int (*NodeAdd)(void *ctx, const char *name, bool is_dir);
+typedef NodeAddName NodeAdd;
 
 /* What a recording file is: where to download it and its exact size. */
 typedef struct {

@@ -32,6 +32,12 @@ typedef struct {
  * instance uuid. Returns a malloc'd array (count in *n) in input order. */
 NamedItem *naming_instances(json_t *meetings, size_t *n);
 
+/* Names the user folders of the users listing: each user's email, made safe
+ * (control and spoofing characters replaced, at most 255 bytes); two users
+ * listed with one email get a suffix from their id. Returns a malloc'd
+ * array in input order (users without an email are left out). */
+NamedItem *naming_users(json_t *users, size_t *n);
+
 /* Names the files of one recording instance: every complete entry of
  * recording_files[] and participant_audio_files[] (entries whose file_type is
  * empty, or whose status is not "completed" when a status is given, are left

@@ -19,6 +19,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+/* Adds one name to a listing; returns non-zero when the listing is full. */
+typedef int (*NodeAddName)(void *ctx, const char *name, bool is_dir);
+
 void store_init(const ZoomClient *client, const StoreConfig *cfg, const Row *rows, size_t nrows);
 void store_cleanup(void);
 const ZoomClient *store_client(void);
@@ -79,23 +82,29 @@ int store_object(const Row *row, const Ids *ids, const char *key_value, const ch
 
 /* ---- users ---------------------------------------------------------------- */
 
+/* Every user of the account (active, inactive and pending) and the names
+ * of their folders (naming_users), with an index by name. */
+typedef struct Users Users;
+
 typedef struct {
-    JsonVal *list;   /* the users listing holding it (a reference) */
+    Users *list;     /* the users listing holding it (a reference) */
     json_t *user;    /* borrowed from the listing */
     const char *key; /* for URLs: id, or the email of a pending user */
     bool has_id;     /* false for pending invitations */
     int64_t created; /* created_at, epoch seconds, -1 when unknown */
 } UserRef;
 
-/* Every user of the account (active, inactive and pending), cached. */
-int store_users(JsonVal **out);
-/* The user listed under this email. */
-int store_user(const char *email, UserRef *u);
+int store_users(Users **out);
+void store_users_drop(Users *users);
+/* Calls add() with each user folder's name. */
+void store_users_each(const Users *users, NodeAddName add, void *ctx);
+/* The user whose folder is name (their email, made safe and unique). */
+int store_user(const char *name, UserRef *u);
 void user_ref_drop(UserRef *u);
 /* A folder that belongs to a user: dated from their created_at. */
-int store_user_dir(const char *email, struct stat *st);
+int store_user_dir(const char *name, struct stat *st);
 /* The Ids of a path's user (ids->user points into u). */
-int store_user_ids(const char *email, UserRef *u, Ids *ids);
+int store_user_ids(const char *name, UserRef *u, Ids *ids);
 
 /* ---- paths removed or kept without a request ------------------------------ */
 

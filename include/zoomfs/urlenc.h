@@ -3,6 +3,8 @@
 #ifndef ZOOMFS_URLENC_H
 #define ZOOMFS_URLENC_H
 
+#include <stdbool.h>
+
 /* Percent-encodes every byte except RFC 3986 unreserved characters
  * (A-Z a-z 0-9 - . _ ~). Returns a malloc'd string. */
 char *urlenc_component(const char *s);
@@ -16,5 +18,12 @@ char *urlenc_uuid_segment(const char *uuid);
  * or https:// to anything. Plain http elsewhere is refused: credentials would
  * travel in clear. */
 int urlenc_scheme_allowed(const char *url);
+
+/* May the access token go to url? Only over https to Zoom's own domains
+ * (zoom.us, zoomgov.com and their subdomains: the API, the regional and
+ * vanity hosts, the download hosts) or to the host of a URL in trusted
+ * (the api_url and oauth_url in use), or over http to this machine; never
+ * with user:password@ in the URL. trusted is NULL-terminated (may be NULL). */
+bool urlenc_token_allowed(const char *url, const char *const *trusted);
 
 #endif

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "zoomfs/jsonfile.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 static json_t *parse_ok(const char *text)
@@ -56,6 +57,52 @@ static void test_dotted_readonly(void)
     CHECK_EQ_STR(s, "{\"a\":{\"b\":{}},\"settings\":{\"host_video\":true},\"topic\":\"t\"}");
     free(s);
     json_decref(body);
+}
+
+static void check_repair(const char *in, size_t len, const char *want, const char *file, int line)
+{
+    size_t n;
+    char *out = jsonfile_repair(in, len, &n);
+    bool ok = n == strlen(want) && memcmp(out, want, n) == 0;
+    check_result(ok, file, line, "jsonfile_repair");
+    if (!ok)
+        fprintf(stderr, "    got      \"%.*s\"\n    expected \"%s\"\n", (int)n, out, want);
+    free(out);
+}
+
+#define CHECK_REPAIR(in, want) check_repair(in, sizeof(in) - 1, want, __FILE__, __LINE__)
+
+static void test_tolerant_load(void)
+{
+    /* valid text passes unchanged, pairs and other escapes too */
+    CHECK_REPAIR("{\"a\":\"\\ud83d\\ude00 \\\\ud800 \\\" caf\xc3\xa9\"}",
+                 "{\"a\":\"\\ud83d\\ude00 \\\\ud800 \\\" caf\xc3\xa9\"}");
+    /* a lone surrogate escape, high or low */
+    CHECK_REPAIR("{\"a\":\"x\\ud800y\"}", "{\"a\":\"x\\ufffdy\"}");
+    CHECK_REPAIR("{\"a\":\"\\udc00\"}", "{\"a\":\"\\ufffd\"}");
+    CHECK_REPAIR("{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ufffd\\u0041\"}");
+    /* invalid UTF-8: a stray byte, a cut sequence, an overlong form, a
+     * surrogate encoded in UTF-8 */
+    CHECK_REPAIR("\"\xff\"", "\"\xef\xbf\xbd\"");
+    CHECK_REPAIR("\"\xc3\"", "\"\xef\xbf\xbd\"");
+    CHECK_REPAIR("\"\xc0\xaf\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+    CHECK_REPAIR("\"\xed\xa0\x80\"", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+
+    /* one bad string no longer hides its neighbours; \u0000 is kept */
+    const char text[] = "{\"meetings\":[{\"topic\":\"a\xff"
+                        "b\"},{\"topic\":\"\\ud800\"},"
+                        "{\"topic\":\"n\\u0000l\"},{\"topic\":\"ok\"}]}";
+    json_error_t e;
+    CHECK(json_loadb(text, sizeof(text) - 1, 0, &e) == NULL);
+    json_t *v = jsonfile_load_tolerant(text, sizeof(text) - 1, &e);
+    json_t *list = json_object_get(v, "meetings");
+    CHECK_EQ_INT(json_array_size(list), 4);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(list, 0), "topic")),
+                 "a\xef\xbf\xbd"
+                 "b");
+    CHECK_EQ_INT(json_string_length(json_object_get(json_array_get(list, 2), "topic")), 3);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(list, 3), "topic")), "ok");
+    json_decref(v);
 }
 
 static void test_render(void)
@@ -195,6 +242,7 @@ int main(void)
 {
     test_render();
     test_dotted_readonly();
+    test_tolerant_load();
     test_parse();
     test_diff();
     return CHECK_DONE("test_jsonfile");

@@ -2,6 +2,7 @@
  * names (stable, unique, safe), month folders and time parsing. */
 #include "check.h"
 #include "zoomfs/naming.h"
+#include "zoomfs/util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -314,6 +315,66 @@ static void test_file_clashes(void)
     json_decref(inst);
 }
 
+static void test_hostile_names(void)
+{
+    /* spoofing: an RTL override and zero-width characters do not reach a
+     * name, nor U+FFFD (what invalid UTF-8 became), nor a NUL Zoom sent */
+    CHECK_EQ_STR(sanitized("invoice\xe2\x80\xaegpj.exe", 255), "invoice_gpj.exe");
+    CHECK_EQ_STR(sanitized("a\xe2\x80\x8b"
+                           "b\xef\xbb\xbf",
+                           255),
+                 "a_b_");
+    CHECK_EQ_STR(sanitized("bad\xef\xbf\xbd", 255), "bad_");
+    json_t *inst = parse_ok("{\"recording_files\":["
+                            "{\"id\":\"same\",\"file_type\":\"MP4\",\"file_extension\":\"MP4\","
+                            "\"recording_type\":\"speaker_view\",\"file_size\":1,"
+                            "\"recording_start\":\"2025-03-15T10:31:12Z\"},"
+                            "{\"id\":\"same\",\"file_type\":\"MP4\",\"file_extension\":\"MP4\","
+                            "\"recording_type\":\"speaker_view\",\"file_size\":2,"
+                            "\"recording_start\":\"2025-03-15T10:31:12Z\"}]}");
+    size_t n = 0;
+    NamedItem *v = naming_files(inst, &n);
+    CHECK_EQ_INT(n, 2);
+    CHECK(all_distinct_and_safe(v, n));
+    char first[NAMING_MAX + 1];
+    snprintf(first, sizeof(first), "%s", n ? v[0].name : "");
+    free(v);
+    /* two files with one id: their content, not their place, names them */
+    json_t *files = json_object_get(inst, "recording_files");
+    json_t *f0 = json_incref(json_array_get(files, 0));
+    json_array_remove(files, 0);
+    json_array_append_new(files, f0);
+    v = naming_files(inst, &n);
+    CHECK(n == 2 && strcmp(v[1].name, first) == 0);
+    free(v);
+    json_decref(inst);
+
+    /* users: duplicate emails, a 312-byte email, control characters */
+    char longmail[400];
+    memset(longmail, 'x', 300);
+    snprintf(longmail + 300, sizeof(longmail) - 300, "@example.com");
+    char *users = xasprintf("[{\"id\":\"a\",\"email\":\"dup@example.com\"},"
+                            "{\"id\":\"b\",\"email\":\"dup@example.com\"},"
+                            "{\"id\":\"c\",\"email\":\"%s\"},"
+                            "{\"id\":\"d\",\"email\":\"es\\u001bc\\nnl@example.com\"},"
+                            "{\"id\":\"e\",\"email\":\"..\"},{\"id\":\"f\"}]",
+                            longmail);
+    json_t *list = parse_ok(users);
+    free(users);
+    v = naming_users(list, &n);
+    CHECK_EQ_INT(n, 5); /* no email, no folder */
+    CHECK(all_distinct_and_safe(v, n));
+    if (n == 5) {
+        CHECK(strncmp(v[0].name, "dup@example.com_", 16) == 0);
+        CHECK(strncmp(v[1].name, "dup@example.com_", 16) == 0);
+        CHECK(strlen(v[2].name) <= 255);
+        CHECK_EQ_STR(v[3].name, "es_c nl@example.com"); /* whitespace is one space */
+        CHECK_EQ_STR(v[4].name, "_");
+    }
+    free(v);
+    json_decref(list);
+}
+
 /* ---- months and time ------------------------------------------------------ */
 
 static void test_months(void)
@@ -417,6 +478,7 @@ int main(void)
     test_instance_long_topic();
     test_files();
     test_file_clashes();
+    test_hostile_names();
     test_months();
     test_month_range();
     test_parse_time();

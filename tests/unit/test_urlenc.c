@@ -77,10 +77,35 @@ static void test_scheme(void)
     CHECK(!urlenc_scheme_allowed("localhost:8080"));
 }
 
+static void test_token_allowed(void)
+{
+    static const char *const trusted[] = {"https://api.example.org", NULL};
+    /* Zoom's hosts, any subdomain, and the api_url in use */
+    CHECK(urlenc_token_allowed("https://zoom.us/rec/download/x", trusted));
+    CHECK(urlenc_token_allowed("https://us06web.ZOOM.us/rec/download/x", trusted));
+    CHECK(urlenc_token_allowed("https://acme.zoomgov.com:443/rec/download/x", trusted));
+    CHECK(urlenc_token_allowed("https://api.example.org/rec/x", trusted));
+    CHECK(urlenc_token_allowed("http://127.0.0.1:8080/rec/download/x", NULL));
+    /* anything else: another https host, look-alikes, plain http, credentials */
+    CHECK(!urlenc_token_allowed("https://files.example.net/rec/download/x", trusted));
+    CHECK(!urlenc_token_allowed("https://evilzoom.us/x", trusted));
+    CHECK(!urlenc_token_allowed("https://zoom.us.evil.com/x", trusted));
+    CHECK(!urlenc_token_allowed("https://zoom.us@evil.com/x", trusted));
+    CHECK(!urlenc_token_allowed("https://user:pass@zoom.us/x", trusted));
+    CHECK(!urlenc_token_allowed("http://203.0.113.7/rec/download/x", trusted));
+    CHECK(!urlenc_token_allowed("http://user:pass@127.0.0.1:9/rec/download/x", trusted));
+    CHECK(!urlenc_token_allowed("file:///etc/passwd", trusted));
+    CHECK(!urlenc_token_allowed("ftp://zoom.us/x", trusted));
+    /* where a redirect may lead (no token goes there) */
+    CHECK(urlenc_scheme_allowed("https://ssrweb.zoom.us/cmr/x?Signature=1"));
+    CHECK(!urlenc_scheme_allowed("https://u:p@cdn.example/x"));
+}
+
 int main(void)
 {
     test_component();
     test_uuid();
     test_scheme();
+    test_token_allowed();
     return CHECK_DONE("test_urlenc");
 }
