@@ -6,6 +6,7 @@
 #include "zoomfs/edit.h"
 #include "zoomfs/log.h"
 #include "zoomfs/node.h"
+#include "zoomfs/notify.h"
 #include "zoomfs/scratch.h"
 #include "zoomfs/stream.h"
 #include "zoomfs/tree.h"
@@ -71,6 +72,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
     fc->negative_timeout = cfg.attr_ttl < 2 ? cfg.attr_ttl : 2;
     fc->use_ino = 0;
     fc->hard_remove = 1;
+    notify_ready(); /* the kernel has connected: the mount answers */
     return NULL;
 }
 

@@ -6,6 +6,7 @@
 #include "zoomfs/ledger.h"
 #include "zoomfs/log.h"
 #include "zoomfs/node.h"
+#include "zoomfs/notify.h"
 #include "zoomfs/scratch.h"
 #include "zoomfs/stream.h"
 #include "zoomfs/util.h"
@@ -267,6 +268,7 @@ int main(int argc, char *argv[])
     stream_init(cfg.readahead_max);
 
     int rc = fuse_main(args.argc, args.argv, fs_operations(), NULL);
+    notify_stopping();
 
     stream_cleanup();
     scratch_cleanup();
