@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds zoomfs with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-test/, runs the C
-# unit tests, a clang-format check, then the emulator's tests and the
-# integration tests (real FUSE mounts against the emulator).
+# unit tests, a clang-format check, then the emulator's tests, the
+# integration tests (real FUSE mounts against the emulator) and the package
+# tests (build the .deb, lintian, install it, run its systemd units' lines).
 #
 #   tests/run.sh                      everything
 #   ZOOMFS_SKIP_DEPS=1 tests/run.sh   skip tests/install-deps.sh
@@ -62,7 +63,7 @@ step "emulator and integration tests (pytest)"
 export ZOOMFS_BIN="$ROOT/build-test/zoomfs"
 pytest_dirs=()
 [ -d tests/zoomsim ] && pytest_dirs+=(tests/zoomsim)
-pytest_dirs+=(tests/integration)
+pytest_dirs+=(tests/integration tests/package)
 /usr/bin/python3 -m pytest "${pytest_dirs[@]}" -v -rfE -p no:cacheprovider "$@"
 rc=$?
 # 5 = no test collected: that is a failure of this script, not a pass.
