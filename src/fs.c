@@ -3,6 +3,7 @@
  * 0 or -errno; what a path is and what may happen to it is vfs's business. */
 #include "zoomfs/fs.h"
 
+#include "zoomfs/notify.h"
 #include "zoomfs/op.h"
 #include "zoomfs/vfs.h"
 
@@ -58,6 +59,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
     fc->hard_remove = 1;
     op_set_interrupt_check(interrupted);
     vfs_init(forget_in_kernel);
+    notify_ready(); /* the kernel has connected: the mount answers */
     return NULL;
 }
 

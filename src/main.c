@@ -9,6 +9,7 @@
 #include "zoomfs/ledger.h"
 #include "zoomfs/log.h"
 #include "zoomfs/node.h"
+#include "zoomfs/notify.h"
 #include "zoomfs/op.h"
 #include "zoomfs/recordings.h"
 #include "zoomfs/request.h"
@@ -322,6 +323,7 @@ int main(int argc, char *argv[])
         start_middle();
         FsConfig fc = {.attr_ttl = cfg.store.attr_ttl};
         rc = fuse_main(args.argc, args.argv, fs_operations(&fc), NULL);
+        notify_stopping();
     }
     stop_all();
     fuse_opt_free_args(&args);

@@ -15,6 +15,10 @@ packages=(
     # build
     build-essential meson ninja-build pkg-config
     libfuse3-dev libcurl4-openssl-dev libjansson-dev libssl-dev
+    libsystemd-dev
+    # the Debian package and its systemd units (tests/package): systemd for
+    # systemd.pc and systemd-analyze, not as the running init
+    debhelper lintian systemd git
     # run and mount
     fuse3 ca-certificates openssl
     # tests: the emulator and pytest use Debian's python3 (/usr/bin/python3)

@@ -2,9 +2,10 @@
 # The one test command: installs what is missing, builds zoomfs with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-test/, runs the C
 # unit tests, a clang-format check, then the emulator's tests, the
-# integration tests (real FUSE mounts against the emulator) and the contract
+# integration tests (real FUSE mounts against the emulator), the contract
 # check (every request zoomfs sends validated against Zoom's OpenAPI spec by
-# Stoplight Prism).
+# Stoplight Prism) and the package tests (build the .deb, lintian, install
+# it, run its systemd units' lines).
 #
 #   tests/run.sh                      everything
 #   ZOOMFS_SKIP_DEPS=1 tests/run.sh   skip tests/install-deps.sh
@@ -64,7 +65,7 @@ step "emulator, integration and contract tests (pytest)"
 export ZOOMFS_BIN="$ROOT/build-test/zoomfs"
 pytest_dirs=()
 [ -d tests/zoomsim ] && pytest_dirs+=(tests/zoomsim)
-pytest_dirs+=(tests/integration tests/contract)
+pytest_dirs+=(tests/integration tests/contract tests/package)
 /usr/bin/python3 -m pytest "${pytest_dirs[@]}" -v -rfE -p no:cacheprovider "$@"
 rc=$?
 # 5 = no test collected: that is a failure of this script, not a pass.
