@@ -33,8 +33,10 @@ int64_t auth_renew_margin_ms(int64_t lifetime_ms)
 {
     /* A token that lives a minute or less would otherwise be renewed before
      * every request. */
-    (void)lifetime_ms;
-    return RENEW_MARGIN_MS;
+    /* A token that lives a minute or less would otherwise be renewed before
+     * every request. */
+    int64_t quarter = lifetime_ms > 0 ? lifetime_ms / 4 : 0;
+    return quarter < RENEW_MARGIN_MS ? quarter : RENEW_MARGIN_MS;
 }
 
 static void set_api_base(const char *url)

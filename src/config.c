@@ -118,7 +118,8 @@ static char *default_config_path(void)
 
 static int load_file(Config *c, const char *path, bool must_exist, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO in its place must not hang the mount. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT && !must_exist)
             return 0;
@@ -128,6 +129,13 @@ static int load_file(Config *c, const char *path, bool must_exist, char *err, si
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "config file %s is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        /* as ssh does: secrets come only from a file of one's own */
+        snprintf(err, errlen, "config file %s is owned by another user (uid %u); it holds secrets",
+                 path, (unsigned)st.st_uid);
         close(fd);
         return -1;
     }

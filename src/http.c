@@ -199,6 +199,11 @@ static NetError classify(CURLcode rc)
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
         return NETERR_TLS;
+    /* A connection that answers garbage (bytes left over from an answer
+     * that sent more than its Content-Length): libcurl drops it, and
+     * another try goes over a new one. */
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:

@@ -109,6 +109,41 @@ static long escape_unit(const char *s, size_t n)
     return v;
 }
 
+static size_t digits(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
+/* The length of the number at s (JSON's grammar), and whether it is an
+ * integer that no int64 holds (jansson refuses those, and with them the
+ * whole document). */
+static size_t number(const char *s, size_t n, bool *too_big)
+{
+    size_t i = s[0] == '-', d = digits(s + i, n - i);
+    size_t end = i + d;
+    bool integer = true;
+    if (end < n && s[end] == '.') {
+        end += 1 + digits(s + end + 1, n - end - 1);
+        integer = false;
+    }
+    if (end < n && (s[end] == 'e' || s[end] == 'E')) {
+        end++;
+        end += end < n && (s[end] == '+' || s[end] == '-');
+        end += digits(s + end, n - end);
+        integer = false;
+    }
+    const char *max = s[0] == '-' ? "9223372036854775808" : "9223372036854775807";
+    while (d > 1 && s[i] == '0') { /* leading zeros: invalid JSON anyway, but not big */
+        i++;
+        d--;
+    }
+    *too_big = integer && (d > 19 || (d == 19 && strncmp(s + i, max, 19) > 0));
+    return end;
+}
+
 char *jsonfile_repair(const char *buf, size_t len, size_t *outlen)
 {
     StrBuf out;
@@ -129,6 +164,13 @@ char *jsonfile_repair(const char *buf, size_t len, size_t *outlen)
         } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
             strbuf_append(&out, "\\ufffd", 6);
             i += 6;
+        } else if (!in_string && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'))) {
+            bool too_big;
+            size_t n = number(buf + i, len - i, &too_big);
+            strbuf_append(&out, buf + i, n ? n : 1);
+            if (too_big)
+                strbuf_append(&out, ".0", 2); /* a real: the value survives, the document too */
+            i += n ? n : 1;
         } else if (in_string && p[0] == '\\' && i + 1 < len) {
             strbuf_append(&out, buf + i, 2); /* any other escape, \\ and \" too */
             i += 2;

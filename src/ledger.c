@@ -211,10 +211,37 @@ static size_t load(FILE *f)
     return wasted;
 }
 
+/* Opens the ledger file itself, never what a symlink points to (a dangling
+ * one would make root create its target; another user's file would get our
+ * lines), and only a regular file of ours that nobody else may write.
+ * Returns a descriptor or -errno. */
+static int open_checked(int flags)
+{
+    int fd = open(L.file, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fd, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (st.st_uid != geteuid())
+        why = "owned by another user";
+    else if (st.st_mode & 022)
+        why = "writable by group or others";
+    if (why) {
+        log_warn("ledger: refusing %s: %s", L.file, why);
+        close(fd);
+        return -EPERM;
+    }
+    return fd;
+}
+
 static int open_append(void)
 {
-    L.fd = open(L.file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    return L.fd < 0 ? -errno : 0;
+    L.fd = open_checked(O_WRONLY | O_APPEND | O_CREAT);
+    return L.fd < 0 ? L.fd : 0;
 }
 
 /* Rewrites the file with the entries in memory: temp file, fsync, rename. */
@@ -302,7 +329,12 @@ int ledger_open(const char *path, size_t max_entries)
     if (path) {
         L.file = xstrdup(path);
         rc = make_parent_dirs(path);
-        FILE *f = rc == 0 ? fopen(path, "re") : NULL;
+        int fd = rc == 0 ? open_checked(O_RDONLY) : -ENOENT;
+        if (fd < 0 && fd != -ENOENT)
+            rc = fd;
+        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        if (fd >= 0 && !f)
+            close(fd);
         if (f) {
             size_t wasted = load(f);
             fclose(f);

@@ -36,13 +36,37 @@ int log_level_parse(const char *name)
     return -1;
 }
 
+void log_escape_into(StrBuf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            strbuf_appendf(b, "\\x%02x", c);
+        else
+            strbuf_append(b, s, 1);
+    }
+}
+
+char *log_escape(const char *s)
+{
+    StrBuf b;
+    strbuf_init(&b);
+    strbuf_append(&b, "", 0);
+    log_escape_into(&b, s);
+    return strbuf_take(&b, NULL);
+}
+
 void log_write(int level, const char *file, int line, const char *fmt, ...)
 {
     /* As long as it is: a message from Zoom is never cut. */
     va_list ap;
     va_start(ap, fmt);
-    char *msg = xvasprintf(fmt, ap);
+    char *raw = xvasprintf(fmt, ap);
     va_end(ap);
+    /* What Zoom says (messages, topics) may hold newlines or ESC: one log
+     * line stays one line, and no terminal is driven. */
+    char *msg = log_escape(raw);
+    free(raw);
     if (level < 0)
         level = 0;
     if (level > LOG_LVL_DEBUG)

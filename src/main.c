@@ -48,7 +48,7 @@ static struct {
     {                                                                                              \
         t, offsetof(typeof(opt), p), 1                                                             \
     }
-enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_RO, KEY_SECRET };
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_RO };
 
 static const struct fuse_opt option_spec[] = {
     OPT("api_url=%s", api_url),
@@ -76,11 +76,6 @@ static const struct fuse_opt option_spec[] = {
     FUSE_OPT_KEY("-f", KEY_FOREGROUND),
     FUSE_OPT_KEY("-d", KEY_FOREGROUND),
     FUSE_OPT_KEY("debug", KEY_FOREGROUND),
-    /* Secrets must never be typed where ps and shell history can see them. */
-    FUSE_OPT_KEY("client_secret=", KEY_SECRET),
-    FUSE_OPT_KEY("client_id=", KEY_SECRET),
-    FUSE_OPT_KEY("account_id=", KEY_SECRET),
-    FUSE_OPT_KEY("access_token=", KEY_SECRET),
     FUSE_OPT_END,
 };
 
@@ -137,12 +132,6 @@ static int process_arg(void *data, const char *arg, int key, struct fuse_args *o
     case KEY_RO:
         opt.ro = 1;
         return 1; /* the kernel should know too */
-    case KEY_SECRET:
-        fprintf(stderr,
-                "zoomfs: '%.*s' is not accepted on the command line (it would show in ps and "
-                "shell history); use the environment or the config file\n",
-                (int)(strchr(arg, '=') - arg), arg);
-        return -1;
     case FUSE_OPT_KEY_NONOPT:
         /* mount(8) and fstab run "zoomfs SOURCE MOUNTPOINT -o …": the source
          * names nothing here, so only the last positional is kept. */
@@ -278,6 +267,22 @@ static void stop_all(void)
     config_free(&cfg);
 }
 
+/* Secrets must never be typed where ps and shell history can see them: any
+ * argument naming one is refused before libfuse sees it (libfuse would print
+ * an option it does not know, value and all). Returns the key found, or
+ * NULL. */
+static const char *secret_on_command_line(int argc, char *argv[])
+{
+    static const char *const keys[] = {"client_secret", "client_id", "account_id",
+                                       "access_token"};
+    for (int i = 1; i < argc; i++)
+        for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+            for (const char *p = argv[i]; (p = strcasestr(p, keys[k])); p++)
+                if (p[strlen(keys[k])] == '=')
+                    return keys[k];
+    return NULL;
+}
+
 /* Parses the command line into opt and args. Returns -1 (go on), or the
  * exit status when there is nothing to mount (--version, --help, errors). */
 static int parse_command_line(struct fuse_args *args, const char *prog)
@@ -305,6 +310,14 @@ static int parse_command_line(struct fuse_args *args, const char *prog)
 
 int main(int argc, char *argv[])
 {
+    const char *secret = secret_on_command_line(argc, argv);
+    if (secret) {
+        fprintf(stderr,
+                "zoomfs: '%s' is not accepted on the command line (it would show in ps and shell "
+                "history); use the environment or the config file\n",
+                secret);
+        return 1;
+    }
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     config_defaults(&cfg);
     int rc = parse_command_line(&args, argv[0]);

@@ -93,7 +93,7 @@ static int meta_text(const Entry *e, char **text, size_t *len)
 
 static int meta_getattr(const Entry *e, struct stat *st)
 {
-    char *text;
+    char *text = NULL;
     size_t len;
     int rc = meta_text(e, &text, &len);
     if (rc == 0)

@@ -134,10 +134,20 @@ static int64_t time_field(const json_t *obj, const char *a, const char *b)
     return t;
 }
 
-static int64_t media_size(const json_t *file)
+/* file_size when Zoom gave a usable one: an integer, or a real that an
+ * int64 holds (a size of 2^63 or more is no size); else -1. */
+static int64_t given_size(const json_t *file)
 {
     json_t *fs = json_object_get(file, "file_size");
-    int64_t size = json_is_number(fs) ? (int64_t)json_number_value(fs) : 0;
+    if (json_is_integer(fs))
+        return json_integer_value(fs) > 0 ? json_integer_value(fs) : -1;
+    double d = json_is_real(fs) ? json_real_value(fs) : -1;
+    return d > 0 && d < 9223372036854775807.0 ? (int64_t)d : -1;
+}
+
+static int64_t media_size(const json_t *file)
+{
+    int64_t size = given_size(file);
     if (size > 0)
         return size;
     const char *url = json_string_value(json_object_get(file, "download_url"));

@@ -37,20 +37,6 @@ static int64_t backoff_ms(int failures)
     return base / 2 + (int64_t)(random() % (base / 2 + 1));
 }
 
-/* Appends s to b with control characters escaped: what Zoom says goes into
- * log lines and .zoomfs/errors, where a newline or an ESC would forge lines
- * or drive a terminal. */
-static void append_escaped(StrBuf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f)
-            strbuf_appendf(b, "\\x%02x", c);
-        else
-            strbuf_append(b, s, 1);
-    }
-}
-
 char *request_zoom_message(const HttpResponse *resp, int *code)
 {
     *code = 0;
@@ -64,16 +50,16 @@ char *request_zoom_message(const HttpResponse *resp, int *code)
     }
     StrBuf b;
     strbuf_init(&b);
-    append_escaped(&b, msg);
+    log_escape_into(&b, msg);
     json_t *errors = json_object_get(doc, "errors");
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e)
     {
         strbuf_append(&b, i ? "; " : " (", 2);
-        append_escaped(&b, json_string_value(json_object_get(e, "field")) ?: "?");
+        log_escape_into(&b, json_string_value(json_object_get(e, "field")) ?: "?");
         strbuf_append(&b, ": ", 2);
-        append_escaped(&b, json_string_value(json_object_get(e, "message")) ?: "?");
+        log_escape_into(&b, json_string_value(json_object_get(e, "message")) ?: "?");
     }
     if (json_array_size(errors))
         strbuf_append(&b, ")", 1);
@@ -102,7 +88,7 @@ static void report(Call *c, const HttpResponse *resp, int err, bool ambiguous)
         strbuf_init(&ra);
         if (resp->status == 429 && resp->retry_after) {
             strbuf_append(&ra, " (retry after ", 14);
-            append_escaped(&ra, resp->retry_after);
+            log_escape_into(&ra, resp->retry_after);
             strbuf_append(&ra, ")", 1);
         }
         line =

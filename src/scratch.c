@@ -41,8 +41,13 @@ static Scratch **find(const char *path)
     return p;
 }
 
+/* Bytes all scratch files hold: they live in memory, so together they are
+ * bounded too (ENOSPC past SCRATCH_TOTAL, which statfs reports). Locked. */
+static size_t total;
+
 static void scratch_free(Scratch *s)
 {
+    total -= s->data.len;
     free(s->path);
     strbuf_free(&s->data);
     free(s);
@@ -122,7 +127,13 @@ ssize_t scratch_write(const char *path, const char *buf, size_t len, off_t off)
         unlock(&scratch_lock);
         return -ENOENT;
     }
+    size_t grown = (size_t)off + len > s->data.len ? (size_t)off + len - s->data.len : 0;
+    if (total + grown > SCRATCH_TOTAL) {
+        unlock(&scratch_lock);
+        return -ENOSPC;
+    }
     strbuf_write_at(&s->data, buf, len, (size_t)off);
+    total += grown;
     s->mtime = wall_seconds();
     unlock(&scratch_lock);
     return (ssize_t)len;
@@ -134,12 +145,16 @@ int scratch_truncate(const char *path, off_t size)
         return -EFBIG;
     lock(&scratch_lock);
     Scratch *s = *find(path);
-    if (s) {
+    int rc = s ? 0 : -ENOENT;
+    if (s && (size_t)size > s->data.len && total + ((size_t)size - s->data.len) > SCRATCH_TOTAL)
+        rc = -ENOSPC;
+    if (rc == 0) {
+        total = total - s->data.len + (size_t)size;
         strbuf_resize(&s->data, (size_t)size);
         s->mtime = wall_seconds();
     }
     unlock(&scratch_lock);
-    return s ? 0 : -ENOENT;
+    return rc;
 }
 
 int scratch_chmod(const char *path, mode_t mode)
@@ -232,8 +247,10 @@ void scratch_put(const char *path, const char *data, size_t len, mode_t mode)
     Scratch *s = *find(path);
     if (!s)
         s = add_locked(path, mode);
+    total -= s->data.len;
     strbuf_reset(&s->data);
     strbuf_append(&s->data, data, len);
+    total += len;
     s->mtime = wall_seconds();
     unlock(&scratch_lock);
 }
@@ -262,4 +279,12 @@ void scratch_cleanup(void)
         scratch_free(s);
     }
     unlock(&scratch_lock);
+}
+
+void scratch_space(size_t *used, size_t *limit)
+{
+    lock(&scratch_lock);
+    *used = total;
+    unlock(&scratch_lock);
+    *limit = SCRATCH_TOTAL;
 }

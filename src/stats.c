@@ -86,7 +86,9 @@ void stats_error(const char *fmt, ...)
     gmtime_r(&now, &tm);
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char *line = xasprintf("%s %s\n", stamp, msg);
+    char *safe = log_escape(msg);
+    char *line = xasprintf("%s %s\n", stamp, safe);
+    free(safe);
     free(msg);
     lock(&stats_lock);
     free(errors[errors_next]);

@@ -442,7 +442,7 @@ void store_fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm)
     st->st_nlink = 1;
     st->st_size = size;
     /* du reports the real size without reading anything. */
-    st->st_blocks = (size + 511) / 512;
+    st->st_blocks = size / 512 + (size % 512 != 0); /* no overflow at INT64_MAX */
     st->st_blksize = 128 * 1024;
     st->st_mtime = st->st_ctime = st->st_atime = (time_t)(mtime > 0 ? mtime : mount_time);
 }

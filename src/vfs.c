@@ -563,5 +563,11 @@ int vfs_statfs(struct statvfs *sv)
     sv->f_bsize = 4096;
     sv->f_frsize = 4096;
     sv->f_namemax = 255;
+    /* The room there is: what editors' and scripts' own files may still
+     * take (they live in memory). Zoom's objects take none of it. */
+    size_t used, limit;
+    scratch_space(&used, &limit);
+    sv->f_blocks = limit / 4096;
+    sv->f_bfree = sv->f_bavail = (limit - used) / 4096;
     return 0;
 }

@@ -5,6 +5,8 @@
 #ifndef ZOOMFS_LOG_H
 #define ZOOMFS_LOG_H
 
+#include "zoomfs/util.h"
+
 #include <stddef.h>
 
 enum LogLevel { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
@@ -16,6 +18,11 @@ void log_init(int to_syslog, int level);
 int log_level_parse(const char *name);
 void log_write(int level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* s with control characters (newlines, ESC, ...) written as \xNN: what
+ * came from outside cannot forge log lines or drive a terminal. */
+char *log_escape(const char *s);
+void log_escape_into(StrBuf *b, const char *s);
 
 /* url with the value of any access_token, token, signature or similar
  * query parameter replaced by "***"; malloc'd, whatever its length. */

@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* Scratch files may not grow past this: they are held in memory. */
-#define SCRATCH_MAX (16u << 20)
+/* Scratch files are held in memory: one may not grow past SCRATCH_MAX
+ * (EFBIG), all together not past SCRATCH_TOTAL (ENOSPC). */
+#define SCRATCH_MAX   (16u << 20)
+#define SCRATCH_TOTAL (64u << 20)
 
 /* Owner and mode bits of the files, as for the rest of the mount. */
 void scratch_init(uid_t uid, gid_t gid, mode_t umask);
@@ -35,5 +37,7 @@ void scratch_put(const char *path, const char *data, size_t len, mode_t mode);
 /* Calls add() for every scratch file directly inside dir. */
 void scratch_list(const char *dir, int (*add)(void *ctx, const char *name, bool is_dir), void *ctx);
 void scratch_cleanup(void);
+/* What they hold, and how much they may: for statfs. */
+void scratch_space(size_t *used, size_t *limit);
 
 #endif

@@ -83,18 +83,34 @@ def test_server_ignoring_range_is_not_handed_to_the_reader(make_sim, make_mount)
 
 
 def test_token_is_renewed_ahead_of_expiry(make_sim, make_mount):
-    """A token with 62 s to live is renewed about a minute before it expires,
-    before Zoom ever refuses it: no 401 is seen."""
-    s = make_sim(SMALL + ["--token-lifetime", "62"])
+    """A token is renewed before it expires (a minute ahead, or a quarter of
+    a short life: 2 s of an 8 s token), before Zoom ever refuses it: no 401
+    is seen."""
+    s = make_sim(SMALL + ["--token-lifetime", "8"])
     m = make_mount(s, opts={"attr_ttl": "0", "dir_ttl": "0"})
     user = s.users()[0]
     before = s.counters()
-    time.sleep(3)
+    time.sleep(6.5)
     with open(m.path("users", user["email"], "user.json")) as f:
         f.read()
     after = s.counters()
     assert Sim.count(after, TOKEN, 200) == Sim.count(before, TOKEN, 200) + 1
     assert not any("401" in v for v in after.values()), after
+
+
+def test_short_lived_token_is_not_renewed_before_every_request(make_sim, make_mount):
+    """A token of 30 s is renewed at a quarter of its life, not before
+    every request (as a 60 s margin would)."""
+    s = make_sim(SMALL + ["--token-lifetime", "30"])
+    m = make_mount(s, opts={"attr_ttl": "0", "dir_ttl": "0"})
+    user = s.users()[0]
+    before = Sim.count(s.counters(), TOKEN, 200)
+    for _ in range(40):
+        with open(m.path("users", user["email"], "user.json")) as f:
+            f.read()
+    after = s.counters()
+    assert Sim.count(after, "GET /users/{userId}", 200) >= 40
+    assert Sim.count(after, TOKEN, 200) - before <= 1, after
 
 
 def test_one_token_request_for_many_waiting_threads(make_sim, make_mount):

@@ -107,9 +107,29 @@ static void test_credentials_file(void)
     CHECK_EQ_INT(config_load_credentials(&c, err, sizeof(err)), -1);
     config_free(&c);
 
+    /* Owned by another user (root too refuses it, as ssh does). */
+    config_defaults(&c);
+    c.config_path = strdup(write_file(dir, "ZOOM_CLIENT_SECRET = s3cret\n", 0600));
+    if (chown(c.config_path, 65534, 65534) == 0) {
+        CHECK_EQ_INT(config_load_credentials(&c, err, sizeof(err)), -1);
+        CHECK(strstr(err, "another user") != NULL);
+    }
+    config_free(&c);
+
     char path[300];
     snprintf(path, sizeof(path), "%s/config", dir);
     unlink(path);
+
+    /* A FIFO in its place fails at once instead of hanging the mount. */
+    char fifo[300];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+    config_defaults(&c);
+    c.config_path = strdup(fifo);
+    CHECK_EQ_INT(config_load_credentials(&c, err, sizeof(err)), -1);
+    CHECK(strstr(err, "not a regular file") != NULL);
+    config_free(&c);
+    unlink(fifo);
     rmdir(dir);
 }
 

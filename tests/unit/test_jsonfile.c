@@ -88,6 +88,13 @@ static void test_tolerant_load(void)
     CHECK_REPAIR("\"\xc0\xaf\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"");
     CHECK_REPAIR("\"\xed\xa0\x80\"", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 
+    /* an integer past int64 becomes a real (jansson refuses the document
+     * otherwise); others, and numbers inside strings, stay as they are */
+    CHECK_REPAIR("[9223372036854775807,9223372036854775808,-9223372036854775809,1e99,"
+                 "\"99999999999999999999\",0.5,-3]",
+                 "[9223372036854775807,9223372036854775808.0,-9223372036854775809.0,1e99,"
+                 "\"99999999999999999999\",0.5,-3]");
+
     /* one bad string no longer hides its neighbours; \u0000 is kept */
     const char text[] = "{\"meetings\":[{\"topic\":\"a\xff"
                         "b\"},{\"topic\":\"\\ud800\"},"

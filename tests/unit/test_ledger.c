@@ -196,6 +196,35 @@ static void *hammer(void *arg)
     return (void *)(intptr_t)bad;
 }
 
+/* A symlink where the ledger goes, or a ledger others may write, is
+ * refused: zoomfs carries on in memory and touches nothing. */
+static void test_refuses_links_and_shared_files(void)
+{
+    char link[300], target[300], shared[300];
+    snprintf(link, sizeof(link), "%s/link-mtimes", tmpdir);
+    snprintf(target, sizeof(target), "%s/victim", tmpdir);
+    snprintf(shared, sizeof(shared), "%s/shared-mtimes", tmpdir);
+    /* dangling: root must not create the target */
+    CHECK_EQ_INT(symlink(target, link), 0);
+    CHECK(ledger_open(link, 100) != 0);
+    CHECK(access(target, F_OK) != 0);
+    CHECK_EQ_INT(ledger_mtime("p", hash_of("x"), 5), 5); /* in memory still */
+    ledger_close();
+    /* to an existing file: it gets no line */
+    write_file(target, "keep\n");
+    CHECK(ledger_open(link, 100) != 0);
+    ledger_mtime("p", hash_of("x"), 5);
+    ledger_close();
+    CHECK_EQ_INT(count_lines(target), 1);
+    /* a ledger that group or others may write */
+    write_file(shared, "");
+    chmod(shared, 0666);
+    CHECK(ledger_open(shared, 100) != 0);
+    ledger_mtime("p", hash_of("y"), 6);
+    ledger_close();
+    CHECK_EQ_INT(count_lines(shared), 0);
+}
+
 static void test_threads(const char *file)
 {
     unlink(file);
@@ -229,6 +258,7 @@ int main(void)
     test_memory_only();
     test_open_failure();
     test_threads(file);
+    test_refuses_links_and_shared_files();
     test_default_path(); /* last: it changes the environment */
 
     char cmd[300];

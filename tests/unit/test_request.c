@@ -187,6 +187,15 @@ static void test_delete_whose_answer_was_lost(void)
     CHECK_EQ_INT(api_call("DELETE /meetings/{meetingId}", "/meetings/1", NULL, NULL), -ENOENT);
 }
 
+static void test_renewal_margin(void)
+{
+    /* a minute ahead, as Zoom's SDK; a quarter of a short life */
+    CHECK_EQ_INT(auth_renew_margin_ms(3600000), 60000);
+    CHECK_EQ_INT(auth_renew_margin_ms(62000), 15500);
+    CHECK_EQ_INT(auth_renew_margin_ms(30000), 7500);
+    CHECK_EQ_INT(auth_renew_margin_ms(0), 0);
+}
+
 static void test_operation_deadline(void)
 {
     op_init(1);
@@ -223,6 +232,7 @@ int main(void)
     test_post_is_never_sent_twice();
     test_delete_whose_answer_was_lost();
     test_operation_deadline();
+    test_renewal_margin();
     auth_cleanup();
     return CHECK_DONE("test_request");
 }

@@ -139,7 +139,7 @@ static void test_readdir(void)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    char last[16];
+    char last[32];
     snprintf(last, sizeof(last), ",%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
     CHECK(strlen(months) >= strlen(last) &&
           strcmp(months + strlen(months) - strlen(last), last) == 0);
@@ -285,6 +285,36 @@ static void test_read_never_short_before_eof(void)
     vfs_release(h);
 }
 
+/* Editors' and scripts' own files live in memory: bounded in total. */
+static void test_scratch_space_is_bounded(void)
+{
+    setup(false);
+    size_t chunk = 8u << 20;
+    char *buf = xcalloc(1, chunk);
+    struct statvfs before, after;
+    vfs_statfs(&before);
+    int rc = 0, files = 0;
+    for (; files < 10 && rc == 0; files++) {
+        char *path = xasprintf(MEETINGS "/t%d", files);
+        Handle *h = NULL;
+        unsigned hints;
+        rc = vfs_create(path, 0600, O_WRONLY | O_CREAT, &h, &hints);
+        for (size_t off = 0; rc == 0 && off < 2 * chunk; off += chunk) {
+            ssize_t n = vfs_write(h, buf, chunk, (off_t)off);
+            rc = n < 0 ? (int)n : 0;
+        }
+        if (h)
+            vfs_release(h);
+        free(path);
+    }
+    CHECK_EQ_INT(rc, -ENOSPC);
+    CHECK_EQ_INT(files, 5); /* 4 files of 16 MiB fit in 64 MiB */
+    vfs_statfs(&after);
+    CHECK(before.f_bfree == before.f_blocks && after.f_bfree == 0);
+    free(buf);
+    scratch_cleanup();
+}
+
 int main(void)
 {
     ledger_open(NULL, 1000);
@@ -293,6 +323,7 @@ int main(void)
     test_post_once_never_resent();
     test_deletes();
     test_read_never_short_before_eof();
+    test_scratch_space_is_bounded();
     stream_cleanup();
     store_cleanup();
     scratch_cleanup();
