@@ -60,7 +60,7 @@ static Edit *edit_new(const char *path, const TreePath *tp)
 Edit *edit_open(const Entry *entry, const JsonFile *current, bool truncate)
 {
     Edit *e = edit_new(entry->path, &entry->tp);
-    e->original = json_incref(current->json);
+    e->original = json_file_value(current);
     if (truncate)
         e->dirty = true;
     else
@@ -277,7 +277,9 @@ int edit_save(const Entry *e, const char *data, size_t len)
     rc = e->tp.row && e->tp.row->ops->json ? e->tp.row->ops->json(e, &current) : -ENOENT;
     if (rc == 0) {
         json_t *result = NULL;
-        rc = node_patch(e, current->json, edited, &result);
+        json_t *original = json_file_value(current);
+        rc = node_patch(e, original, edited, &result);
+        json_decref(original);
         json_decref(result);
         cacheval_unref(&current->base);
     } else if (rc == -ENOENT && e->tp.parent && (e->tp.parent->flags & ROW_NEW_JSON)) {

@@ -1,250 +1,720 @@
-/* fs: the fuse_operations table. Each callback turns FUSE's arguments into
- * a vfs call inside an operation (its deadline, its interrupt) and returns
- * 0 or -errno; what a path is and what may happen to it is vfs's business. */
+/* fs: the low-level FUSE session: inodes to paths, requests to vfs calls,
+ * and a worker that talks to the kernel outside the request handlers. */
 #include "zoomfs/fs.h"
 
+#include "zoomfs/cdn.h"
+#include "zoomfs/inode.h"
+#include "zoomfs/log.h"
 #include "zoomfs/notify.h"
 #include "zoomfs/op.h"
+#include "zoomfs/stats.h"
+#include "zoomfs/store.h"
+#include "zoomfs/util.h"
 #include "zoomfs/vfs.h"
 
-#include <fuse.h>
-#include <stdint.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const FsConfig *conf;
+#define UNKNOWN_INO 0xffffffffu /* in a listing, a child the kernel has not looked up */
+#define WORKER_TICK 200         /* ms between the worker's rounds */
+#define EVICT_BATCH 4096
+
+static struct {
+    struct fuse_session *se;
+    InodeTable *inodes;
+    FsConfig cfg;
+    pthread_t worker;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    char **stale; /* paths whose kernel state is stale, for the worker */
+    size_t nstale;
+    bool stopping;
+} F = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static volatile sig_atomic_t refresh_wanted;
+
+/* ---- operations ---------------------------------------------------------- */
+
+static __thread fuse_req_t current; /* the request this thread serves */
+
+static bool interrupted(void)
+{
+    return current && fuse_req_interrupted(current);
+}
+
+static void begin(fuse_req_t req)
+{
+    current = req;
+    op_begin();
+}
+
+static void end(void)
+{
+    op_end();
+    current = NULL;
+}
+
+/* Replies rc (0 or -errno) and ends the operation. */
+static void reply_err(fuse_req_t req, int rc)
+{
+    end();
+    fuse_reply_err(req, -rc);
+}
+
+/* The path of ino, or NULL after replying ENOENT (or ESTALE). */
+static char *path_or_reply(fuse_req_t req, fuse_ino_t ino)
+{
+    char *path = inode_path(F.inodes, ino);
+    if (!path)
+        reply_err(req, -ESTALE);
+    return path;
+}
+
+static char *child_or_reply(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    char *path = inode_child_path(F.inodes, parent, name);
+    if (!path)
+        reply_err(req, -ESTALE);
+    return path;
+}
+
+/* ---- the worker: invalidations, eviction, the unmount, refresh ------------- */
+
+/* vfs: the kernel's view of path is stale (a save, a new object). */
+static void queue_stale(const char *path)
+{
+    lock(&F.lock);
+    F.stale = xrealloc(F.stale, (F.nstale + 1) * sizeof(*F.stale));
+    F.stale[F.nstale++] = xstrdup(path);
+    pthread_cond_signal(&F.wake);
+    unlock(&F.lock);
+}
+
+static void inval_path(const char *path)
+{
+    uint64_t ino = inode_of_path(F.inodes, path);
+    if (ino)
+        fuse_lowlevel_notify_inval_inode(F.se, ino, 0, 0);
+    const char *slash = strrchr(path, '/');
+    char *dir = xstrndup(path, slash && slash != path ? (size_t)(slash - path) : 1);
+    uint64_t parent = slash ? inode_of_path(F.inodes, dir) : 0;
+    if (parent)
+        fuse_lowlevel_notify_inval_entry(F.se, parent, slash + 1, strlen(slash + 1));
+    free(dir);
+}
+
+static void inval_inode(uint64_t ino, void *ctx)
+{
+    (void)ctx;
+    fuse_lowlevel_notify_inval_inode(F.se, ino, 0, 0);
+}
+
+static void refresh(void)
+{
+    store_forget_all();
+    cdn_forget_all();
+    inode_each(F.inodes, inval_inode, NULL);
+    stats_add(STAT_REFRESHES, 1);
+    log_info("refresh: dropped every cached listing, object and CDN URL, and the kernel's "
+             "cached attributes of %zu entries",
+             inode_count(F.inodes));
+}
+
+/* The kernel forgets an entry it does not use once asked to: the table
+ * (and the kernel's own caches) stay bounded however much is walked. */
+static void evict(void)
+{
+    size_t max = F.cfg.max_inodes;
+    if (max == 0 || inode_count(F.inodes) <= max)
+        return;
+    InodeVictim *v = xmalloc(EVICT_BATCH * sizeof(*v));
+    size_t n = inode_victims(F.inodes, max - max / 10, v, EVICT_BATCH);
+    for (size_t i = 0; i < n; i++) {
+        fuse_lowlevel_notify_inval_entry(F.se, v[i].parent, v[i].name, strlen(v[i].name));
+        free(v[i].name);
+    }
+    free(v);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    lock(&F.lock);
+    while (!F.stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WORKER_TICK * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&F.wake, &F.lock, &until);
+        char **stale = F.stale;
+        size_t n = F.nstale;
+        F.stale = NULL;
+        F.nstale = 0;
+        unlock(&F.lock);
+        /* The unmount: whatever still transfers ends now. */
+        if (fuse_session_exited(F.se))
+            op_stop_all();
+        for (size_t i = 0; i < n; i++) {
+            inval_path(stale[i]);
+            free(stale[i]);
+        }
+        free(stale);
+        if (refresh_wanted) {
+            refresh_wanted = 0;
+            refresh();
+        }
+        evict();
+        lock(&F.lock);
+    }
+    unlock(&F.lock);
+    return NULL;
+}
+
+void fs_request_refresh(void)
+{
+    refresh_wanted = 1;
+}
+
+static void on_sighup(int sig)
+{
+    (void)sig;
+    refresh_wanted = 1;
+}
+
+/* ---- entries and attributes ------------------------------------------------- */
+
+static int getattr_path(const char *path, uint64_t ino, struct stat *st)
+{
+    int rc = vfs_getattr(path, st);
+    st->st_ino = ino;
+    return rc;
+}
+
+/* Answers a new entry (lookup, mkdir, symlink) for name in parent. */
+static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const char *path)
+{
+    struct fuse_entry_param e = {0};
+    int rc = vfs_getattr(path, &e.attr);
+    if (rc == -ENOENT) {
+        /* A name that is not there, remembered briefly by the kernel. */
+        e.entry_timeout = F.cfg.attr_ttl < 2 ? F.cfg.attr_ttl : 2;
+        end();
+        fuse_reply_entry(req, &e);
+        return;
+    }
+    if (rc)
+        return reply_err(req, rc);
+    e.ino = inode_learn(F.inodes, parent, name);
+    if (!e.ino)
+        return reply_err(req, -ESTALE);
+    e.attr.st_ino = e.ino;
+    e.attr_timeout = e.entry_timeout = F.cfg.attr_ttl;
+    end();
+    if (fuse_reply_entry(req, &e) != 0)
+        inode_forget(F.inodes, e.ino, 1); /* the kernel did not get it */
+    if (F.cfg.max_inodes && inode_count(F.inodes) > F.cfg.max_inodes)
+        pthread_cond_signal(&F.wake);
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    begin(req);
+    char *path = child_or_reply(req, parent, name);
+    if (path)
+        reply_entry(req, parent, name, path);
+    free(path);
+}
+
+static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t n)
+{
+    inode_forget(F.inodes, ino, n);
+    fuse_reply_none(req);
+}
+
+static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *list)
+{
+    for (size_t i = 0; i < count; i++)
+        inode_forget(F.inodes, list[i].ino, list[i].nlookup);
+    fuse_reply_none(req);
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)fi;
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    struct stat st;
+    int rc = getattr_path(path, ino, &st);
+    free(path);
+    if (rc)
+        return reply_err(req, rc);
+    end();
+    fuse_reply_attr(req, &st, F.cfg.attr_ttl);
+}
+
+/* An open file: its vfs handle and its inode (kept while it is open). */
+typedef struct {
+    Handle *h;
+    fuse_ino_t ino;
+} File;
 
 static Handle *handle_of(const struct fuse_file_info *fi)
 {
-    return (Handle *)(uintptr_t)fi->fh;
+    return fi ? ((File *)(uintptr_t)fi->fh)->h : NULL;
 }
 
-static void keep_handle(struct fuse_file_info *fi, Handle *h, unsigned hints)
+/* chmod, chown, truncate and touch, in the order tools expect. */
+static int setattr_path(const char *path, const struct stat *a, int set, Handle *h)
 {
-    fi->fh = (uint64_t)(uintptr_t)h;
+    int rc = 0;
+    if (set & FUSE_SET_ATTR_MODE)
+        rc = vfs_chmod(path, a->st_mode);
+    if (!rc && (set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+        rc = vfs_chown(path, (set & FUSE_SET_ATTR_UID) ? a->st_uid : (uid_t)-1,
+                       (set & FUSE_SET_ATTR_GID) ? a->st_gid : (gid_t)-1);
+    if (!rc && (set & FUSE_SET_ATTR_SIZE))
+        rc = vfs_truncate(path, a->st_size, h);
+    if (!rc && (set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+        rc = vfs_utimens(path);
+    return rc;
+}
+
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    struct stat st;
+    int rc = setattr_path(path, attr, to_set, handle_of(fi));
+    if (rc == 0)
+        rc = getattr_path(path, ino, &st);
+    free(path);
+    if (rc)
+        return reply_err(req, rc);
+    end();
+    fuse_reply_attr(req, &st, F.cfg.attr_ttl);
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    char buf[PATH_MAX + 1];
+    int rc = vfs_readlink(path, buf, sizeof(buf));
+    free(path);
+    if (rc)
+        return reply_err(req, rc);
+    end();
+    fuse_reply_readlink(req, buf);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    begin(req);
+    char *path = child_or_reply(req, parent, name);
+    if (!path)
+        return;
+    int rc = vfs_mkdir(path, mode);
+    if (rc)
+        reply_err(req, rc);
+    else
+        reply_entry(req, parent, name, path);
+    free(path);
+}
+
+static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    begin(req);
+    char *path = child_or_reply(req, parent, name);
+    if (!path)
+        return;
+    int rc = vfs_symlink(link, path);
+    if (rc)
+        reply_err(req, rc);
+    else
+        reply_entry(req, parent, name, path);
+    free(path);
+}
+
+/* unlink and rmdir. */
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+                         int (*remove)(const char *path))
+{
+    begin(req);
+    char *path = child_or_reply(req, parent, name);
+    if (!path)
+        return;
+    int rc = remove(path);
+    if (rc == 0)
+        inode_unlink(F.inodes, parent, name);
+    free(path);
+    reply_err(req, rc);
+}
+
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    remove_entry(req, parent, name, vfs_unlink);
+}
+
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    remove_entry(req, parent, name, vfs_rmdir);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    begin(req);
+    char *from = child_or_reply(req, parent, name);
+    char *to = from ? child_or_reply(req, newparent, newname) : NULL;
+    int rc = to ? vfs_rename(from, to, flags) : 0;
+    if (to && rc == 0)
+        inode_move(F.inodes, parent, name, newparent, newname);
+    if (to)
+        reply_err(req, rc);
+    free(from);
+    free(to);
+}
+
+/* ---- files -------------------------------------------------------------------- */
+
+static void keep_file(struct fuse_file_info *fi, Handle *h, unsigned hints, fuse_ino_t ino)
+{
+    File *f = xcalloc(1, sizeof(*f));
+    f->h = h;
+    f->ino = ino;
+    inode_opened(F.inodes, ino);
+    fi->fh = (uint64_t)(uintptr_t)f;
     fi->direct_io = (hints & VFS_DIRECT_IO) != 0;
     fi->keep_cache = (hints & VFS_KEEP_CACHE) != 0;
 }
 
-static bool interrupted(void)
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    return fuse_interrupted() != 0;
-}
-
-/* Tells the kernel to forget what it cached about path (size, entry). */
-static void forget_in_kernel(const char *path)
-{
-    struct fuse_context *ctx = fuse_get_context();
-    if (ctx && ctx->fuse)
-        fuse_invalidate_path(ctx->fuse, path);
-}
-
-/* Every callback runs as one operation: a deadline, and an end on Ctrl-C. */
-#define OP(call)                                                                                   \
-    ({                                                                                             \
-        op_begin();                                                                                \
-        __typeof__(call) r_ = (call);                                                              \
-        op_end();                                                                                  \
-        r_;                                                                                        \
-    })
-
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
-{
-    /* O_TRUNC arrives with open, so "echo > m.json" is one open. */
-    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-    fc->entry_timeout = conf->attr_ttl;
-    fc->attr_timeout = conf->attr_ttl;
-    fc->negative_timeout = conf->attr_ttl < 2 ? conf->attr_ttl : 2;
-    fc->use_ino = 0;
-    fc->hard_remove = 1;
-    op_set_interrupt_check(interrupted);
-    vfs_init(forget_in_kernel);
-    notify_ready(); /* the kernel has connected: the mount answers */
-    return NULL;
-}
-
-static void fs_destroy(void *data)
-{
-    (void)data;
-    /* The unmount: transfers still running end now. */
-    op_stop_all();
-}
-
-static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
-{
-    (void)fi;
-    return OP(vfs_getattr(path, st));
-}
-
-typedef struct {
-    void *buf;
-    fuse_fill_dir_t filler;
-} DirFill;
-
-static int add_entry(void *ctx, const char *name, bool is_dir)
-{
-    DirFill *d = ctx;
-    struct stat st = {.st_mode = is_dir ? S_IFDIR : S_IFREG};
-    return d->filler(d->buf, name, &st, 0, 0);
-}
-
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t offset,
-                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-    (void)offset, (void)fi, (void)flags;
-    DirFill d = {buf, filler};
-    filler(buf, ".", NULL, 0, 0);
-    filler(buf, "..", NULL, 0, 0);
-    return OP(vfs_readdir(path, add_entry, &d));
-}
-
-static int fs_open(const char *path, struct fuse_file_info *fi)
-{
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
     Handle *h = NULL;
     unsigned hints = 0;
-    int rc = OP(vfs_open(path, fi->flags, &h, &hints));
-    if (rc == 0)
-        keep_handle(fi, h, hints);
-    return rc;
+    int rc = vfs_open(path, fi->flags, &h, &hints);
+    free(path);
+    if (rc)
+        return reply_err(req, rc);
+    keep_file(fi, h, hints, ino);
+    end();
+    if (fuse_reply_open(req, fi) != 0) { /* the opener is gone */
+        vfs_release(h);
+        inode_closed(F.inodes, ino);
+        free((File *)(uintptr_t)fi->fh);
+    }
 }
 
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
 {
+    begin(req);
+    char *path = child_or_reply(req, parent, name);
+    if (!path)
+        return;
     Handle *h = NULL;
     unsigned hints = 0;
-    int rc = OP(vfs_create(path, mode, fi->flags, &h, &hints));
-    if (rc == 0)
-        keep_handle(fi, h, hints);
-    return rc;
+    struct fuse_entry_param e = {0};
+    int rc = vfs_create(path, mode, fi->flags, &h, &hints);
+    if (rc == 0 && (rc = vfs_getattr(path, &e.attr)) != 0)
+        vfs_release(h);
+    free(path);
+    if (rc == 0 && !(e.ino = inode_learn(F.inodes, parent, name))) {
+        vfs_release(h);
+        rc = -ESTALE;
+    }
+    if (rc)
+        return reply_err(req, rc);
+    e.attr.st_ino = e.ino;
+    e.attr_timeout = e.entry_timeout = F.cfg.attr_ttl;
+    keep_file(fi, h, hints, e.ino);
+    end();
+    fuse_reply_create(req, &e, fi);
 }
 
-static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
-{
-    (void)path;
-    return (int)OP(vfs_read(handle_of(fi), buf, size, off));
-}
-
-static int fs_write(const char *path, const char *buf, size_t size, off_t off,
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-    (void)path;
-    return (int)OP(vfs_write(handle_of(fi), buf, size, off));
+    (void)ino;
+    begin(req);
+    char *buf = xmalloc(size ? size : 1);
+    ssize_t n = vfs_read(handle_of(fi), buf, size, off);
+    end();
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
 }
 
-static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
 {
-    return OP(vfs_truncate(path, size, fi ? handle_of(fi) : NULL));
+    (void)ino;
+    begin(req);
+    ssize_t n = vfs_write(handle_of(fi), buf, size, off);
+    end();
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_write(req, (size_t)n);
 }
 
-/* Sends an edit; the result is what close() (or fsync()) returns: the
- * kernel drops release's. */
-static int fs_flush(const char *path, struct fuse_file_info *fi)
+/* close() and fsync(): an edit is sent now, and what Zoom answered is what
+ * the writer sees (the kernel drops release's answer). */
+static void commit(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    return OP(vfs_flush(path, handle_of(fi)));
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    int rc = vfs_flush(path, handle_of(fi));
+    free(path);
+    reply_err(req, rc);
 }
 
-static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    commit(req, ino, fi);
+}
+
+static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
     (void)datasync;
-    return OP(vfs_flush(path, handle_of(fi)));
+    commit(req, ino, fi);
 }
 
-static int fs_release(const char *path, struct fuse_file_info *fi)
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    (void)path;
-    vfs_release(handle_of(fi));
+    File *f = (File *)(uintptr_t)fi->fh;
+    vfs_release(f->h);
+    inode_closed(F.inodes, ino);
+    free(f);
+    fuse_reply_err(req, 0);
+}
+
+/* ---- folders -------------------------------------------------------------------- */
+
+/* A listing taken at opendir: readdir hands it out from any offset. */
+typedef struct {
+    fuse_ino_t ino;
+    char **names;
+    bool *dirs;
+    size_t n, cap;
+} Dir;
+
+static int dir_add(void *ctx, const char *name, bool is_dir)
+{
+    Dir *d = ctx;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 64;
+        d->names = xrealloc(d->names, d->cap * sizeof(*d->names));
+        d->dirs = xrealloc(d->dirs, d->cap * sizeof(*d->dirs));
+    }
+    d->names[d->n] = xstrdup(name);
+    d->dirs[d->n++] = is_dir;
     return 0;
 }
 
-static int fs_unlink(const char *path)
+static void dir_free(Dir *d)
 {
-    return OP(vfs_unlink(path));
+    for (size_t i = 0; i < d->n; i++)
+        free(d->names[i]);
+    free(d->names);
+    free(d->dirs);
+    free(d);
 }
 
-static int fs_rmdir(const char *path)
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    return OP(vfs_rmdir(path));
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    Dir *d = xcalloc(1, sizeof(*d));
+    d->ino = ino;
+    dir_add(d, ".", true);
+    dir_add(d, "..", true);
+    int rc = vfs_readdir(path, dir_add, d);
+    free(path);
+    if (rc) {
+        dir_free(d);
+        return reply_err(req, rc);
+    }
+    inode_opened(F.inodes, ino);
+    fi->fh = (uint64_t)(uintptr_t)d;
+    end();
+    fuse_reply_open(req, fi);
 }
 
-static int fs_mkdir(const char *path, mode_t mode)
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
 {
-    return OP(vfs_mkdir(path, mode));
+    (void)ino;
+    Dir *d = (Dir *)(uintptr_t)fi->fh;
+    char *buf = xmalloc(size);
+    size_t used = 0;
+    for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
+        uint64_t child = i < 2 ? 0 : inode_find(F.inodes, d->ino, d->names[i]);
+        struct stat st = {.st_ino = child ? child : UNKNOWN_INO,
+                          .st_mode = d->dirs[i] ? S_IFDIR : S_IFREG};
+        size_t n = fuse_add_direntry(req, buf + used, size - used, d->names[i], &st, (off_t)i + 1);
+        if (n > size - used)
+            break;
+        used += n;
+    }
+    fuse_reply_buf(req, buf, used);
+    free(buf);
 }
 
-static int fs_rename(const char *from, const char *to, unsigned int flags)
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    return OP(vfs_rename(from, to, flags));
+    dir_free((Dir *)(uintptr_t)fi->fh);
+    inode_closed(F.inodes, ino);
+    fuse_reply_err(req, 0);
 }
 
-static int fs_symlink(const char *target, const char *path)
+/* ---- the rest ---------------------------------------------------------------- */
+
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-    return OP(vfs_symlink(target, path));
+    (void)ino;
+    struct statvfs sv;
+    vfs_statfs(&sv);
+    fuse_reply_statfs(req, &sv);
 }
 
-static int fs_readlink(const char *path, char *buf, size_t size)
-{
-    return vfs_readlink(path, buf, size);
-}
-
-static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-    (void)fi;
-    return OP(vfs_chmod(path, mode));
-}
-
-static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-    (void)fi;
-    return OP(vfs_chown(path, uid, gid));
-}
-
-static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
-{
-    (void)tv, (void)fi;
-    return OP(vfs_utimens(path));
-}
-
-static int fs_setxattr(const char *path, const char *name, const char *value, size_t size,
-                       int flags)
+static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
 {
     (void)value, (void)size, (void)flags;
-    return vfs_setxattr(path, name);
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (path)
+        reply_err(req, vfs_setxattr(path, name));
+    free(path);
 }
 
-static int fs_statfs(const char *path, struct statvfs *sv)
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
-    (void)path;
-    return vfs_statfs(sv);
+    (void)userdata;
+    /* O_TRUNC arrives with open, so "echo > m.json" is one open. */
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    /* A listing costs nothing per entry; readdirplus would make it cost
+     * a request per entry. */
+    conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+    if (F.cfg.readahead && F.cfg.readahead < conn->max_readahead)
+        conn->max_readahead = (unsigned)F.cfg.readahead;
+    notify_ready(); /* the kernel has connected: the mount answers */
 }
 
-static const struct fuse_operations operations = {
+static void fs_destroy(void *userdata)
+{
+    (void)userdata;
+    op_stop_all(); /* the unmount: transfers still running end now */
+}
+
+static const struct fuse_lowlevel_ops ops = {
     .init = fs_init,
     .destroy = fs_destroy,
+    .lookup = fs_lookup,
+    .forget = fs_forget,
+    .forget_multi = fs_forget_multi,
     .getattr = fs_getattr,
-    .readdir = fs_readdir,
-    .open = fs_open,
-    .create = fs_create,
-    .read = fs_read,
-    .write = fs_write,
-    .truncate = fs_truncate,
-    .flush = fs_flush,
-    .fsync = fs_fsync,
-    .release = fs_release,
+    .setattr = fs_setattr,
+    .readlink = fs_readlink,
+    .mkdir = fs_mkdir,
     .unlink = fs_unlink,
     .rmdir = fs_rmdir,
-    .mkdir = fs_mkdir,
-    .rename = fs_rename,
     .symlink = fs_symlink,
-    .readlink = fs_readlink,
-    .chmod = fs_chmod,
-    .chown = fs_chown,
-    .utimens = fs_utimens,
-    .setxattr = fs_setxattr,
+    .rename = fs_rename,
+    .open = fs_open,
+    .read = fs_read,
+    .write = fs_write,
+    .flush = fs_flush,
+    .release = fs_release,
+    .fsync = fs_fsync,
+    .opendir = fs_opendir,
+    .readdir = fs_readdir,
+    .releasedir = fs_releasedir,
     .statfs = fs_statfs,
+    .setxattr = fs_setxattr,
+    .create = fs_create,
 };
 
-const struct fuse_operations *fs_operations(const FsConfig *c)
+/* ---- the session --------------------------------------------------------------- */
+
+static int serve(struct fuse_cmdline_opts *o)
 {
-    conf = c;
-    return &operations;
+    struct sigaction hup = {.sa_handler = on_sighup};
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, NULL); /* after libfuse's: SIGHUP refreshes, it does not unmount */
+    op_set_interrupt_check(interrupted);
+    vfs_init(queue_stale, fs_request_refresh);
+    F.stopping = false;
+    pthread_create(&F.worker, NULL, worker, NULL);
+    struct fuse_loop_config lc = {.clone_fd = o->clone_fd, .max_idle_threads = o->max_idle_threads};
+    int rc = o->singlethread ? fuse_session_loop(F.se) : fuse_session_loop_mt(F.se, &lc);
+    lock(&F.lock);
+    F.stopping = true;
+    pthread_cond_signal(&F.wake);
+    unlock(&F.lock);
+    pthread_join(F.worker, NULL);
+    for (size_t i = 0; i < F.nstale; i++)
+        free(F.stale[i]);
+    free(F.stale);
+    F.stale = NULL;
+    F.nstale = 0;
+    /* Ended by a signal (SIGTERM, SIGINT) or an unmount: a clean end. */
+    return rc < 0 ? 1 : 0;
+}
+
+int fs_run(struct fuse_args *args, const FsConfig *cfg)
+{
+    struct fuse_cmdline_opts o;
+    if (fuse_parse_cmdline(args, &o) != 0)
+        return 1;
+    if (!o.mountpoint) {
+        fprintf(stderr, "zoomfs: no mount point given\n");
+        return 1;
+    }
+    F.cfg = *cfg;
+    F.inodes = inode_table_new();
+    int rc = 1;
+    F.se = fuse_session_new(args, &ops, sizeof(ops), NULL);
+    if (F.se && fuse_set_signal_handlers(F.se) == 0) {
+        if (fuse_session_mount(F.se, o.mountpoint) == 0) {
+            fuse_daemonize(o.foreground);
+            rc = serve(&o);
+            fuse_session_unmount(F.se);
+        }
+        fuse_remove_signal_handlers(F.se);
+    }
+    if (F.se)
+        fuse_session_destroy(F.se);
+    F.se = NULL;
+    inode_table_free(F.inodes);
+    F.inodes = NULL;
+    free(o.mountpoint);
+    return rc;
 }

@@ -19,7 +19,7 @@
 #include "zoomfs/stream.h"
 #include "zoomfs/util.h"
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,8 +273,7 @@ static void stop_all(void)
  * NULL. */
 static const char *secret_on_command_line(int argc, char *argv[])
 {
-    static const char *const keys[] = {"client_secret", "client_id", "account_id",
-                                       "access_token"};
+    static const char *const keys[] = {"client_secret", "client_id", "account_id", "access_token"};
     for (int i = 1; i < argc; i++)
         for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
             for (const char *p = argv[i]; (p = strcasestr(p, keys[k])); p++)
@@ -302,8 +301,9 @@ static int parse_command_line(struct fuse_args *args, const char *prog)
     }
     if (opt.show_help) {
         usage(prog);
-        FsConfig none = {0};
-        return fuse_main(args->argc, args->argv, fs_operations(&none), NULL);
+        fuse_cmdline_help();
+        fuse_lowlevel_help();
+        return 0;
     }
     return -1;
 }
@@ -334,8 +334,10 @@ int main(int argc, char *argv[])
     }
     if (rc == 0 && !opt.show_version && !opt.show_help) {
         start_middle();
-        FsConfig fc = {.attr_ttl = cfg.store.attr_ttl};
-        rc = fuse_main(args.argc, args.argv, fs_operations(&fc), NULL);
+        FsConfig fc = {.attr_ttl = cfg.store.attr_ttl,
+                       .max_inodes = cfg.max_inodes,
+                       .readahead = cfg.readahead_max};
+        rc = fs_run(&args, &fc);
         notify_stopping();
     }
     stop_all();

@@ -33,7 +33,9 @@ static bool has_webinars(const char *email, const Ids *ids)
     JsonFile *s;
     bool yes = false;
     if (store_object(settings, ids, ids->user, path, &s) == 0) {
-        yes = json_is_true(json_object_get(json_object_get(s->json, "feature"), "webinar"));
+        json_t *settings = json_file_value(s);
+        yes = json_is_true(json_object_get(json_object_get(settings, "feature"), "webinar"));
+        json_decref(settings);
         cacheval_unref(&s->base);
     }
     free(path);
@@ -336,7 +338,7 @@ int node_patch(const Entry *e, const json_t *original, const json_t *edited, jso
     }
     JsonFile *f;
     if (row->ops->json(e, &f) == 0) {
-        *fresh = json_incref(f->json);
+        *fresh = json_file_value(f);
         cacheval_unref(&f->base);
     } else {
         *fresh = json_incref((json_t *)edited);

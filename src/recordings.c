@@ -2,6 +2,7 @@
  * per month, instance folders, recording files and their deletes. */
 #include "zoomfs/recordings.h"
 
+#include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
 #include "zoomfs/naming.h"
 #include "zoomfs/stats.h"
@@ -371,9 +372,14 @@ static int recording_json(const Entry *e, JsonFile **out)
     if (!f) {
         char *key = store_key(e->tp.row, e->path, NULL);
         f = (JsonFile *)store_get(key);
-        if (f && !json_equal(f->json, instance)) {
-            cacheval_unref(&f->base);
-            f = NULL;
+        if (f) { /* still what the month listing says? */
+            size_t len;
+            char *now = jsonfile_render(instance, &len);
+            if (len != f->len || memcmp(now, f->text, len) != 0) {
+                cacheval_unref(&f->base);
+                f = NULL;
+            }
+            free(now);
         }
         if (!f) {
             f = json_file_new(e->path, json_deep_copy(instance));

@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What is kept of Zoom: an LRU for the working set of a walk (an object is
+ * looked up, stat'ed and read within moments), not a copy of the account;
+ * with it the whole daemon stays well under 64 MiB at any account size. */
 #define CACHE_ENTRIES 20000
-#define CACHE_BYTES   (64u << 20)
+#define CACHE_BYTES   (24u << 20)
 #define KEY_SEP       '\x1f' /* no path or id holds it */
 
 static const ZoomClient *client;
@@ -137,11 +140,22 @@ void store_forget_all(void)
 
 size_t json_cost(const json_t *json)
 {
-    /* jansson's tree takes a few times its compact text. */
-    char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-    size_t n = text ? strlen(text) : 0;
-    free(text);
-    return 4 * n + 256;
+    /* What jansson allocates, about: a node each, a hashtable entry and key
+     * per member, the slots of an array, a string's bytes. */
+    size_t cost = 48;
+    const char *key;
+    json_t *v;
+    size_t i;
+    if (json_is_object(json)) {
+        json_object_foreach((json_t *)json, key, v)
+            cost += 64 + strlen(key) + json_cost(v);
+    } else if (json_is_array(json)) {
+        json_array_foreach(json, i, v)
+            cost += 8 + json_cost(v);
+    } else if (json_is_string(json)) {
+        cost += json_string_length(json) + 1;
+    }
+    return cost;
 }
 
 static void json_val_destroy(CacheVal *v)
@@ -163,9 +177,13 @@ JsonVal *json_val_new(json_t *json)
 static void json_file_destroy(CacheVal *v)
 {
     JsonFile *f = (JsonFile *)v;
-    json_decref(f->json);
     free(f->text);
     free(f);
+}
+
+json_t *json_file_value(const JsonFile *f)
+{
+    return json_loadb(f->text, f->len, JSON_ALLOW_NUL, NULL);
 }
 
 /* Fields Zoom hands out fresh on every GET (start_url carries a new host
@@ -178,9 +196,8 @@ JsonFile *json_file_new(const char *path, json_t *json)
     JsonFile *f = xcalloc(1, sizeof(*f));
     f->base.refs = 1;
     f->base.destroy = json_file_destroy;
-    f->json = json;
     f->text = jsonfile_render(json, &f->len);
-    f->base.cost = 4 * f->len + 256;
+    f->base.cost = f->len + sizeof(*f) + 64;
     json_t *stable = json_copy(json);
     for (size_t i = 0; volatile_fields[i]; i++)
         json_object_del(stable, volatile_fields[i]);
@@ -191,6 +208,7 @@ JsonFile *json_file_new(const char *path, json_t *json)
     f->mtime = ledger_mtime(path, hash, wall_seconds());
     free(text);
     json_decref(stable);
+    json_decref(json);
     return f;
 }
 
@@ -240,10 +258,19 @@ int store_object(const Row *row, const Ids *ids, const char *key_value, const ch
 
 /* ---- users ---------------------------------------------------------------- */
 
+/* What the mount needs of each user: their folder's name, the key for
+ * URLs and created_at; the listing's JSON is not kept (10,000 users' JSON
+ * trees would take tens of MiB). */
+typedef struct {
+    char *name;
+    char *key;
+    bool has_id;
+    int64_t created;
+} UserEntry;
+
 struct Users {
     CacheVal base;
-    json_t *users;
-    NamedItem *names;
+    UserEntry *users;
     size_t count;
     StrMap *by_name; /* folder name -> index + 1 */
 };
@@ -251,23 +278,38 @@ struct Users {
 static void users_destroy(CacheVal *v)
 {
     Users *u = (Users *)v;
-    json_decref(u->users);
-    free(u->names);
+    for (size_t i = 0; i < u->count; i++) {
+        free(u->users[i].name);
+        free(u->users[i].key);
+    }
+    free(u->users);
     strmap_free(u->by_name);
     free(u);
 }
 
+/* Takes users (the listing), keeps what it needs, frees the rest. */
 static Users *users_new(json_t *users)
 {
     Users *u = xcalloc(1, sizeof(*u));
     u->base.refs = 1;
     u->base.destroy = users_destroy;
-    u->users = users;
-    u->names = naming_users(users, &u->count);
+    NamedItem *names = naming_users(users, &u->count);
+    u->users = xcalloc(u->count, sizeof(*u->users));
     u->by_name = strmap_new(NULL);
-    for (size_t i = 0; i < u->count; i++)
-        strmap_put(u->by_name, u->names[i].name, (void *)(uintptr_t)(i + 1));
-    u->base.cost = json_cost(users) + u->count * (sizeof(NamedItem) + 64);
+    for (size_t i = 0; i < u->count; i++) {
+        json_t *user = names[i].item;
+        const char *id = json_string_value(json_object_get(user, "id"));
+        const char *created = json_string_value(json_object_get(user, "created_at"));
+        UserEntry *e = &u->users[i];
+        e->name = xstrdup(names[i].name);
+        e->has_id = id && *id;
+        e->key = xstrdup(e->has_id ? id : json_string_value(json_object_get(user, "email")));
+        e->created = created ? naming_parse_time(created) : -1;
+        strmap_put(u->by_name, e->name, (void *)(uintptr_t)(i + 1));
+        u->base.cost += sizeof(*e) + strlen(e->name) + strlen(e->key) + 96;
+    }
+    free(names);
+    json_decref(users);
     return u;
 }
 
@@ -313,7 +355,7 @@ void store_users_drop(Users *users)
 void store_users_each(const Users *users, NodeAddName add, void *ctx)
 {
     for (size_t i = 0; i < users->count; i++)
-        if (add(ctx, users->names[i].name, true))
+        if (add(ctx, users->users[i].name, true))
             break;
 }
 
@@ -328,13 +370,10 @@ int store_user(const char *name, UserRef *u)
         user_ref_drop(u);
         return -ENOENT;
     }
-    json_t *user = u->list->names[i - 1].item;
-    const char *id = json_string_value(json_object_get(user, "id"));
-    u->user = user;
-    u->has_id = id && *id;
-    u->key = u->has_id ? id : json_string_value(json_object_get(user, "email"));
-    const char *created = json_string_value(json_object_get(user, "created_at"));
-    u->created = created ? naming_parse_time(created) : -1;
+    const UserEntry *e = &u->list->users[i - 1];
+    u->has_id = e->has_id;
+    u->key = e->key;
+    u->created = e->created;
     return 0;
 }
 

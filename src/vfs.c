@@ -19,10 +19,12 @@
 #include <string.h>
 
 static void (*invalidate)(const char *path);
+static void (*refresh)(void);
 
-void vfs_init(void (*inval)(const char *path))
+void vfs_init(void (*inval)(const char *path), void (*refresh_all)(void))
 {
     invalidate = inval;
+    refresh = refresh_all;
 }
 
 static void forget_in_kernel(const char *path)

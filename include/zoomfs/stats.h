@@ -16,6 +16,7 @@ typedef enum {
     STAT_BYTES_STREAMED,
     STAT_RANGE_REQUESTS,
     STAT_URL_RESOLVES,
+    STAT_REFRESHES,
     STAT__COUNT
 } StatCounter;
 

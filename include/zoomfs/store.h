@@ -57,16 +57,19 @@ JsonVal *json_val_new(json_t *json); /* takes json */
 /* Roughly the memory a JSON value takes, for the cache's byte bound. */
 size_t json_cost(const json_t *json);
 
-/* A JSON file as shown: the object, its rendering and its mtime. */
+/* A JSON file as shown: its rendering and its mtime. Only the text is kept
+ * (a parsed tree takes many times its size); json_file_value parses it
+ * again where the object is needed (a save, a check). */
 typedef struct {
     CacheVal base;
-    json_t *json;
     char *text;
     size_t len;
     int64_t mtime;
 } JsonFile;
 /* Takes json; the mtime comes from the ledger under path. */
 JsonFile *json_file_new(const char *path, json_t *json);
+/* The object f shows, a new reference. */
+json_t *json_file_value(const JsonFile *f);
 
 /* ---- reading through the cache ------------------------------------------ */
 
@@ -88,7 +91,6 @@ typedef struct Users Users;
 
 typedef struct {
     Users *list;     /* the users listing holding it (a reference) */
-    json_t *user;    /* borrowed from the listing */
     const char *key; /* for URLs: id, or the email of a pending user */
     bool has_id;     /* false for pending invitations */
     int64_t created; /* created_at, epoch seconds, -1 when unknown */

@@ -23,8 +23,9 @@ enum {
 };
 
 /* invalidate(path): the kernel's cached attributes and entry for path are
- * stale (a save, a rename onto it); may be NULL. */
-void vfs_init(void (*invalidate)(const char *path));
+ * stale (a save, a rename onto it); refresh(): drop every cache (a write
+ * to .zoomfs/refresh). Either may be NULL. */
+void vfs_init(void (*invalidate)(const char *path), void (*refresh)(void));
 
 int vfs_getattr(const char *path, struct stat *st);
 int vfs_readdir(const char *path, NodeAdd add, void *ctx);

@@ -53,7 +53,7 @@ static void setup(bool read_only)
     store_init(fake_client(), &sc, rows, nrows);
     scratch_init(getuid(), getgid(), 077);
     stream_init(fake_client(), 2u << 20);
-    vfs_init(NULL);
+    vfs_init(NULL, NULL);
 
     fake_list("/users?status=active",
               "[{\"id\":\"u1\",\"email\":\"alice@example.com\",\"created_at\":"
