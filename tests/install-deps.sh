@@ -5,9 +5,19 @@
 # tests/contract/node_modules). Idempotent: a second run installs nothing new.
 # Needs root (CI and the dev machines run as root); uses sudo when it is there
 # and we are not root.
+#
+#   tests/install-deps.sh [--bench]    --bench: also what bench/ needs
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+
+bench=0
+for arg; do
+    case $arg in
+        --bench) bench=1 ;;
+        *) echo "usage: tests/install-deps.sh [--bench]" >&2; exit 2 ;;
+    esac
+done
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -28,6 +38,13 @@ packages=(
     # style check
     clang-format
 )
+# The benchmarks (bench/): the web server and the HTTP mount they compare
+# zoomfs with, and callgrind for instruction counts. On a machine booted with
+# systemd Debian's nginx also enables its own service on port 80; the
+# benchmarks start their own on 127.0.0.1 and do not use it.
+if [ "$bench" = 1 ]; then
+    packages+=(nginx rclone valgrind)
+fi
 # The contract check runs Prism on Node.js: Debian's, unless the machine
 # already has a node (and its npm).
 if ! command -v node >/dev/null 2>&1; then
