@@ -147,11 +147,9 @@ size_t json_cost(const json_t *json)
     json_t *v;
     size_t i;
     if (json_is_object(json)) {
-        json_object_foreach((json_t *)json, key, v)
-            cost += 64 + strlen(key) + json_cost(v);
+        json_object_foreach((json_t *)json, key, v) cost += 64 + strlen(key) + json_cost(v);
     } else if (json_is_array(json)) {
-        json_array_foreach(json, i, v)
-            cost += 8 + json_cost(v);
+        json_array_foreach(json, i, v) cost += 8 + json_cost(v);
     } else if (json_is_string(json)) {
         cost += json_string_length(json) + 1;
     }
