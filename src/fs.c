@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #define UNKNOWN_INO 0xffffffffu /* in a listing, a child the kernel has not looked up */
 #define WORKER_TICK 200         /* ms between the worker's rounds */
@@ -260,11 +262,58 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     fuse_reply_attr(req, &st, F.cfg.attr_ttl);
 }
 
+/* What is open (files and listings), so that what the kernel never
+ * released (a reader killed mid-read, then the unmount) is freed at the end. */
+typedef struct Open {
+    struct Open *prev, *next;
+    void (*close)(struct Open *o);
+} Open;
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static Open open_list = {.prev = &open_list, .next = &open_list};
+
+static void track(Open *o, void (*close)(Open *o))
+{
+    o->close = close;
+    lock(&open_lock);
+    o->next = open_list.next;
+    o->prev = &open_list;
+    open_list.next->prev = o;
+    open_list.next = o;
+    unlock(&open_lock);
+}
+
+static void untrack(Open *o)
+{
+    lock(&open_lock);
+    o->prev->next = o->next;
+    o->next->prev = o->prev;
+    unlock(&open_lock);
+}
+
+static void close_leftovers(void)
+{
+    while (open_list.next != &open_list) {
+        Open *o = open_list.next;
+        untrack(o);
+        o->close(o);
+    }
+}
+
 /* An open file: its vfs handle and its inode (kept while it is open). */
 typedef struct {
+    Open open;
     Handle *h;
     fuse_ino_t ino;
 } File;
+
+static void file_close(Open *o)
+{
+    File *f = (File *)o;
+    vfs_release(f->h);
+    inode_closed(F.inodes, f->ino);
+    free(f);
+}
 
 static Handle *handle_of(const struct fuse_file_info *fi)
 {
@@ -398,6 +447,7 @@ static void keep_file(struct fuse_file_info *fi, Handle *h, unsigned hints, fuse
     f->h = h;
     f->ino = ino;
     inode_opened(F.inodes, ino);
+    track(&f->open, file_close);
     fi->fh = (uint64_t)(uintptr_t)f;
     fi->direct_io = (hints & VFS_DIRECT_IO) != 0;
     fi->keep_cache = (hints & VFS_KEEP_CACHE) != 0;
@@ -418,9 +468,9 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     keep_file(fi, h, hints, ino);
     end();
     if (fuse_reply_open(req, fi) != 0) { /* the opener is gone */
-        vfs_release(h);
-        inode_closed(F.inodes, ino);
-        free((File *)(uintptr_t)fi->fh);
+        File *f = (File *)(uintptr_t)fi->fh;
+        untrack(&f->open);
+        file_close(&f->open);
     }
 }
 
@@ -505,10 +555,10 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    (void)ino;
     File *f = (File *)(uintptr_t)fi->fh;
-    vfs_release(f->h);
-    inode_closed(F.inodes, ino);
-    free(f);
+    untrack(&f->open);
+    file_close(&f->open);
     fuse_reply_err(req, 0);
 }
 
@@ -516,6 +566,7 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* A listing taken at opendir: readdir hands it out from any offset. */
 typedef struct {
+    Open open;
     fuse_ino_t ino;
     char **names;
     bool *dirs;
@@ -544,6 +595,13 @@ static void dir_free(Dir *d)
     free(d);
 }
 
+static void dir_close(Open *o)
+{
+    Dir *d = (Dir *)o;
+    inode_closed(F.inodes, d->ino);
+    dir_free(d);
+}
+
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     begin(req);
@@ -561,6 +619,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         return reply_err(req, rc);
     }
     inode_opened(F.inodes, ino);
+    track(&d->open, dir_close);
     fi->fh = (uint64_t)(uintptr_t)d;
     end();
     fuse_reply_open(req, fi);
@@ -588,8 +647,10 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    dir_free((Dir *)(uintptr_t)fi->fh);
-    inode_closed(F.inodes, ino);
+    (void)ino;
+    Dir *d = (Dir *)(uintptr_t)fi->fh;
+    untrack(&d->open);
+    dir_close(&d->open);
     fuse_reply_err(req, 0);
 }
 
@@ -680,22 +741,76 @@ static int serve(struct fuse_cmdline_opts *o)
     pthread_cond_signal(&F.wake);
     unlock(&F.lock);
     pthread_join(F.worker, NULL);
+    close_leftovers();
     for (size_t i = 0; i < F.nstale; i++)
         free(F.stale[i]);
     free(F.stale);
     F.stale = NULL;
     F.nstale = 0;
-    /* Ended by a signal (SIGTERM, SIGINT) or an unmount: a clean end. */
-    return rc < 0 ? 1 : 0;
+    /* Ended by a signal (SIGTERM, SIGINT) or by the unmount (the kernel
+     * then answers ENODEV): a clean end. */
+    return rc < 0 && rc != -ENODEV ? 1 : 0;
+}
+
+/* Whether -o allow_other was given. */
+static bool allows_others(const struct fuse_args *args)
+{
+    for (int i = 1; i < args->argc; i++)
+        for (const char *p = args->argv[i]; (p = strstr(p, "allow_other")); p++)
+            if ((p == args->argv[i] || p[-1] == ',' || p[-1] == 'o') &&
+                (p[11] == '\0' || p[11] == ','))
+                return true;
+    return false;
+}
+
+/* A mount point zoomfs must not take: one that is already a zoomfs mount
+ * (a second one would hide the first), or the remains of one that died.
+ * Returns the reason, or NULL. */
+static const char *unusable_mount_point(const char *mountpoint)
+{
+    struct statvfs sv; /* goes to the filesystem, past any cached attributes */
+    if (statvfs(mountpoint, &sv) != 0 && errno == ENOTCONN)
+        return "it is the mount of a zoomfs that died (killed?); run 'fusermount3 -uz' on it first";
+    char *real = realpath(mountpoint, NULL);
+    FILE *f = real ? fopen("/proc/self/mountinfo", "re") : NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    bool taken = false;
+    while (f && !taken && getline(&line, &cap, f) > 0) {
+        /* "36 35 0:40 / /mnt/zoom rw,relatime shared:1 - fuse.zoomfs zoomfs rw,..." */
+        char mp[4096], type[64];
+        const char *dash = strstr(line, " - ");
+        taken = dash && sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
+                sscanf(dash + 3, "%63s", type) == 1 && strcmp(mp, real) == 0 &&
+                strcmp(type, "fuse.zoomfs") == 0;
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    free(real);
+    return taken ? "it is already a zoomfs mount; unmount it first (fusermount3 -u)" : NULL;
 }
 
 int fs_run(struct fuse_args *args, const FsConfig *cfg)
 {
+    if (allows_others(args)) {
+        /* Other users reach Zoom with this mount's token: the kernel must
+         * at least check the modes. */
+        fuse_opt_add_arg(args, "-odefault_permissions");
+        log_info("allow_other: other local users act with this mount's Zoom token, within "
+                 "the files' modes (default_permissions)");
+    }
     struct fuse_cmdline_opts o;
     if (fuse_parse_cmdline(args, &o) != 0)
         return 1;
     if (!o.mountpoint) {
         fprintf(stderr, "zoomfs: no mount point given\n");
+        return 1;
+    }
+    const char *why = unusable_mount_point(o.mountpoint);
+    if (why) {
+        fprintf(stderr, "zoomfs: %s: %s\n", o.mountpoint, why);
+        free(o.mountpoint);
         return 1;
     }
     F.cfg = *cfg;

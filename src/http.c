@@ -58,6 +58,15 @@ int http_init(const char *cafile, int connect_timeout, int io_timeout)
     return 0;
 }
 
+void http_thread_done(void)
+{
+    CURL *mine = share ? pthread_getspecific(easy_key) : NULL;
+    if (mine) {
+        curl_easy_cleanup(mine);
+        pthread_setspecific(easy_key, NULL);
+    }
+}
+
 void http_cleanup(void)
 {
     if (!share)

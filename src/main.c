@@ -20,6 +20,7 @@
 #include "zoomfs/util.h"
 
 #include <fuse_lowlevel.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,9 @@ static int parse_command_line(struct fuse_args *args, const char *prog)
 
 int main(int argc, char *argv[])
 {
+    /* Few malloc arenas: FUSE's threads each taking one would keep memory
+     * the caches let go of. */
+    mallopt(M_ARENA_MAX, 2);
     const char *secret = secret_on_command_line(argc, argv);
     if (secret) {
         fprintf(stderr,

@@ -419,7 +419,9 @@ static char *free_text(const json_t *obj, const char *key)
     size_t n = json_string_length(v);
     if (!json_is_string(v) || n == 0)
         return NULL;
-    char *s = xstrndup(json_string_value(v), n);
+    char *s = xmalloc(n + 1); /* not strndup: it would stop at the first NUL */
+    memcpy(s, json_string_value(v), n);
+    s[n] = '\0';
     for (size_t i = 0; i < n; i++)
         if (!s[i])
             s[i] = '\x01';

@@ -2,6 +2,7 @@
  * that fills them; the bytes come from the client's download. */
 #include "zoomfs/stream.h"
 
+#include "zoomfs/http.h"
 #include "zoomfs/op.h"
 #include "zoomfs/util.h"
 
@@ -216,6 +217,7 @@ static void *ahead_worker(void *arg)
     s->worker_running = false;
     unlock(&s->lock);
     stream_unref(s);
+    http_thread_done();
     lock(&workers_lock);
     if (--workers == 0)
         pthread_cond_broadcast(&workers_gone);

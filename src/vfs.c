@@ -461,6 +461,15 @@ static int save_scratch_onto(const char *from, const Resolved *dst)
     return rc;
 }
 
+/* The names editors give the backup of a file they save (vim with
+ * backupcopy=no, emacs): "m.json~". Any other rename of a Zoom object
+ * would leave a copy here and the object in Zoom: refused. */
+static bool is_backup_name(const char *name, const char *backup)
+{
+    size_t n = strlen(name);
+    return strncmp(backup, name, n) == 0 && strcmp(backup + n, "~") == 0;
+}
+
 int vfs_rename(const char *from, const char *to, unsigned flags)
 {
     Resolved src, dst;
@@ -488,7 +497,7 @@ int vfs_rename(const char *from, const char *to, unsigned flags)
     if (src.rc)
         return src.rc;
     if (src.where == AT_NODE && src.e.tp.row->patch && dst.e.tp.kind == NODE_OTHER &&
-        scratch_folder(dst.e.tp.parent)) {
+        scratch_folder(dst.e.tp.parent) && is_backup_name(src.e.tp.name, dst.e.tp.name)) {
         /* vim moving m.json aside as a backup: the backup gets a copy and
          * nothing changes in Zoom; writing m.json again is an edit. */
         JsonFile *f;
@@ -510,7 +519,7 @@ int vfs_symlink(const char *target, const char *path)
     int rc = may_change("symlink", &r);
     if (rc)
         return rc;
-    if (r.e.tp.kind != NODE_OTHER || !scratch_folder(r.e.tp.parent))
+    if (r.e.tp.kind != NODE_OTHER || !scratch_folder(r.e.tp.parent) || edit_is_new_object(&r.e.tp))
         return refuse("symlink", path, EPERM, "symbolic links only as scratch files");
     return scratch_symlink(path, target);
 }

@@ -49,6 +49,9 @@ typedef struct {
 
 int http_init(const char *cafile, int connect_timeout, int io_timeout);
 void http_cleanup(void);
+/* A thread that is about to end lets go of its connection state now (its
+ * own easy handle), before anyone waiting for it cleans up the rest. */
+void http_thread_done(void);
 
 void http_request_init(HttpRequest *req, const char *method, const char *url);
 void http_send(const HttpRequest *req, HttpResponse *resp);
