@@ -384,8 +384,9 @@ static const struct {
     int code;
     const char *hint;
 } code_hints[] = {
-    {ZOOM_TOKEN_INVALID, "access token refused (renewed once): is the app still activated in "
-                         "the Marketplace?"},
+    {ZOOM_TOKEN_INVALID,
+     "access token refused (an S2S token is renewed once first): expired, or the app "
+     "deactivated in the Marketplace?"},
     {ZOOM_NO_PRIVILEGE, "no privilege: the account's plan, an add-on or the user's role does "
                         "not allow this"},
     {300, "Zoom refused a value: the message names the field"},

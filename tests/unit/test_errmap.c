@@ -185,13 +185,12 @@ static void test_hints(void)
 {
     const char *rec = "GET /users/{userId}/recordings";
     /* 4711: the scope Zoom names */
-    CHECK_HINT("scope recording:read:admin missing; add it to the app in the Marketplace", rec,
-               400, 4711, NULL,
-               "Invalid access token, does not contain scopes:[recording:read:admin].");
+    CHECK_HINT("scope recording:read:admin missing; add it to the app in the Marketplace", rec, 400,
+               4711, NULL, "Invalid access token, does not contain scopes:[recording:read:admin].");
     /* several listed (any one will do): the read scope zoomfs needs, not the
      * write scope Zoom lists first */
-    CHECK_HINT("scope recording:read:admin missing; add it to the app in the Marketplace", rec,
-               400, 4711, NULL,
+    CHECK_HINT("scope recording:read:admin missing; add it to the app in the Marketplace", rec, 400,
+               4711, NULL,
                "Invalid access token, does not contain scopes:[recording:write:admin, "
                "recording:read:admin, recording:read, recording:write].");
     CHECK_HINT("scope recording:write:admin missing; add it to the app in the Marketplace",
@@ -213,8 +212,8 @@ static void test_hints(void)
     CHECK_HINT("a scope is missing: add the one this call needs to the app in the Marketplace",
                NULL, 400, 4711, NULL, NULL);
     /* the code table */
-    CHECK_HINT("access token refused (renewed once): is the app still activated in the "
-               "Marketplace?",
+    CHECK_HINT("access token refused (an S2S token is renewed once first): expired, or the app "
+               "deactivated in the Marketplace?",
                "GET /users", 401, 124, NULL, "Invalid access token.");
     CHECK_HINT("no privilege: the account's plan, an add-on or the user's role does not allow "
                "this",
