@@ -325,7 +325,7 @@ static bool find_file(const json_t *doc, FileRef *f)
                 continue;
             char *t = log_escape(type), *s = log_escape(start ? start : "?");
             f->url = xstrdup(url);
-            f->what = xasprintf("a byte of the %s file of %s", t, s);
+            f->what = xasprintf("first byte of the %s file recorded at %s", t, s);
             free(t);
             free(s);
             return true;
@@ -470,9 +470,9 @@ static void print_failure(const Area *a)
     if (w->neterr) {
         printf("    %s: %s\n", route, w->message ? w->message : "transfer failed");
     } else if (w->html) {
-        printf("    %s: HTTP %ld, an HTML page instead of the file (Zoom refused the token for "
-               "downloads)\n",
-               route, w->status);
+        printf("    %s: HTTP %ld, an HTML page instead of the %s (Zoom's sign-in page: the token "
+               "was refused)\n",
+               route, w->status, a == &areas[DOWNLOAD] ? "file" : "answer");
     } else if (explains(w)) {
         printf("    %s: HTTP %ld code %d: %s\n", route, w->status, w->code,
                w->message ? w->message : "no message");
@@ -487,15 +487,23 @@ static void print_failure(const Area *a)
         free(listed);
     }
     char *hint = NULL;
-    if (w->html)
+    if (w->html && a == &areas[DOWNLOAD])
         hint = xasprintf("the token may not download recordings: add %s to the app in the "
                          "Marketplace",
                          errmap_route_scope(route));
-    else if (explains(w))
+    else if (explains(w) && !w->html)
         hint = errmap_hint(route, w->status, w->code, NULL, w->message);
     if (hint)
         printf("    hint: %s\n", hint);
     free(hint);
+}
+
+static void print_columns(const char *area, const char *read, const char *changes, const char *note)
+{
+    if (note && *note)
+        printf("%-11s %-8s %-8s %s\n", area, read, changes, note);
+    else
+        printf("%-11s %-8s %s\n", area, read, changes);
 }
 
 static void print_row(const Area *a)
@@ -503,7 +511,7 @@ static void print_row(const Area *a)
     char *missing;
     const char *chg = changes(a, &missing);
     const char *read = a->tried ? errmap_errno_name(-a->rc) : "skipped";
-    printf("%-11s %-8s %-8s %s\n", a->name, read, chg, a->note ? a->note : "");
+    print_columns(a->name, read, chg, a->note);
     if (a->tried && a->rc)
         print_failure(a);
     if (missing)
@@ -547,7 +555,7 @@ int check_run(void)
                             : !u.id                  ? "no user to try"
                                                      : "recordings cannot be listed");
 
-    printf("%-11s %-8s %-8s %s\n", "AREA", "READ", "CHANGES", "");
+    print_columns("AREA", "READ", "CHANGES", NULL);
     StrBuf blocked;
     strbuf_init(&blocked);
     for (int i = 0; i < NAREAS; i++) {

@@ -24,9 +24,13 @@ AREAS = ("users", "settings", "meetings", "webinars", "recordings", "download")
 DOWNLOAD = "GET /rec/download/{fileKey}"
 
 
-def mount_table():
+def mount_table(below):
+    """The mounts at or below a directory (other tests mount elsewhere at the
+    same time)."""
+    below = os.path.realpath(below)
     with open("/proc/self/mountinfo") as f:
-        return sorted(line.split(" ", 4)[4] for line in f)
+        points = [line.split()[4].encode().decode("unicode_escape") for line in f]
+    return sorted(p for p in points if p == below or p.startswith(below + "/"))
 
 
 def check(sim, tmp_path, env=None, opts=None, args=()):
@@ -36,12 +40,12 @@ def check(sim, tmp_path, env=None, opts=None, args=()):
     m = Mount(sim, tmp_path / "check", env=env,
               opts=dict({"ledger": None, "loglevel": None}, **(opts or {})))
     cmd = [zoomfs_bin(), "--check", "-o", m.option_string()] + list(args)
-    before = mount_table()
+    before = mount_table(tmp_path)
     cp = run(cmd, check=False, env=m.environment(), cwd=str(m.workdir), timeout=120)
     out, err = cp.stdout.decode(errors="replace"), cp.stderr.decode(errors="replace")
     problems = m.check_text(out + err)
     assert not problems, "\n".join(problems) + "\n" + out + err
-    assert mount_table() == before, "--check mounted something"
+    assert mount_table(tmp_path) == before, "--check mounted something"
     return cp.returncode, out, err
 
 
@@ -66,8 +70,16 @@ def field(out, name):
     return m and m.group(1)
 
 
+READS = ["POST /oauth/token", "GET /users", "GET /users/{userId}", "GET /users/{userId}/settings",
+         "GET /users/{userId}/meetings", "GET /meetings/{meetingId}",
+         "GET /users/{userId}/webinars", "GET /webinars/{webinarId}",
+         "GET /users/{userId}/recordings", DOWNLOAD, "GET /cdn/{fileKey}"]
+
+
 def test_full_scopes_every_area_reads(sim, tmp_path):
+    mark = sim.mark()
     rc, out, err = check(sim, tmp_path)
+    sent = sim.log(mark)
     assert rc == 0, out + err
     assert field(out, "api_url") == sim.url + "/v2"
     assert field(out, "scopes").split() == CLASSIC.split()
@@ -81,6 +93,17 @@ def test_full_scopes_every_area_reads(sim, tmp_path):
     assert first["email"] in table["users"][2]
     assert "reading works" in out
     assert err == "", err  # the log stays quiet unless asked
+    # One small read per area, in this order (earlier months are listed only
+    # until a recording file turns up), one byte downloaded, nothing changed.
+    routes = [e["route"] for e in sent]
+    deduped = [r for i, r in enumerate(routes) if i == 0 or r != routes[i - 1]]
+    assert deduped == READS, routes
+    assert all(e["status"] < 400 for e in sent), sent
+    lists = [e for e in sent if e["route"] in ("GET /users", "GET /users/{userId}/meetings",
+                                               "GET /users/{userId}/webinars",
+                                               "GET /users/{userId}/recordings")]
+    assert len(lists) >= 4 and all(e["query"].get("page_size") == "1" for e in lists), lists
+    assert [e["range"] for e in sent if e["route"] == "GET /cdn/{fileKey}"] == ["bytes=0-0"]
 
 
 def test_missing_recording_scope_blocks_and_names_it(sim, tmp_path):
@@ -234,3 +257,8 @@ def test_failure_lines_carry_hints_and_errors_keeps_the_last_100(sim, make_mount
         assert line.endswith("(EACCES); hint: scope recording:read:admin missing; add it to "
                              "the app in the Marketplace"), line
     assert "hint: scope recording:read:admin missing" in m.read_log()
+
+
+def test_help_mentions_check():
+    text = run([zoomfs_bin(), "--help"]).stdout.decode()
+    assert "--check" in text
