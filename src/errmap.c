@@ -266,3 +266,153 @@ const char *errmap_errno_name(int err)
             return errno_names[i].name;
     return "E?";
 }
+
+/* ---- hints for an admin ------------------------------------------------- */
+
+/* A scope name as Zoom writes them: "recording:read:admin",
+ * "cloud_recording:read:list_recording_files:admin". */
+static bool scope_char(char ch)
+{
+    return islower((unsigned char)ch) || isdigit((unsigned char)ch) || ch == '_' || ch == ':' ||
+           ch == '-' || ch == '.';
+}
+
+/* Appends the scope names of s[0, n) (separated by commas or blanks) to b,
+ * joined by ", ". Returns false when something else is in there. */
+static bool append_scopes(StrBuf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ',' || s[i] == ' '))
+            i++;
+        size_t start = i;
+        while (i < n && scope_char(s[i]))
+            i++;
+        if (i == start)
+            return i == n;
+        if (i < n && s[i] != ',' && s[i] != ' ')
+            return false;
+        if (b->len)
+            strbuf_append(b, ", ", 2);
+        strbuf_append(b, s + start, i - start);
+    }
+    return true;
+}
+
+char *errmap_missing_scopes(const char *message)
+{
+    const char *p = message ? strstr(message, "does not contain") : NULL;
+    if (!p)
+        return NULL;
+    p += strlen("does not contain");
+    StrBuf b;
+    strbuf_init(&b);
+    const char *open = strchr(p, '['), *close = open ? strchr(open, ']') : NULL;
+    bool ok;
+    if (open && close) {
+        /* "…does not contain scopes:[a, b]" (4711) or "scopes: [a, b]" (4700) */
+        ok = append_scopes(&b, open + 1, (size_t)(close - open - 1));
+    } else {
+        /* "…does not contain role:read:admin scope." */
+        while (*p == ' ')
+            p++;
+        const char *end = strstr(p, " scope");
+        ok = end && end > p && append_scopes(&b, p, (size_t)(end - p));
+    }
+    if (!ok || !b.len) {
+        strbuf_free(&b);
+        return NULL;
+    }
+    return strbuf_take(&b, NULL);
+}
+
+const char *errmap_route_scope(const char *route)
+{
+    /* In this order: /meetings/{meetingId}/recordings is about recordings,
+     * /users/{userId}/meetings about meetings. */
+    static const struct {
+        const char *word, *read, *write;
+    } areas[] = {
+        {"recordings", "recording:read:admin", "recording:write:admin"},
+        {"download_url", "recording:read:admin", NULL},
+        {"webinars", "webinar:read:admin", "webinar:write:admin"},
+        {"meetings", "meeting:read:admin", "meeting:write:admin"},
+        {"/users", "user:read:admin", "user:write:admin"},
+    };
+    const char *path = route ? strchr(route, ' ') : NULL;
+    if (!path)
+        return NULL;
+    bool read = strncmp(route, "GET ", 4) == 0;
+    for (size_t i = 0; i < ARRAY_SIZE(areas); i++)
+        if (strstr(path, areas[i].word))
+            return read ? areas[i].read : areas[i].write;
+    return NULL;
+}
+
+/* Whether list ("a, b, c") names scope. */
+static bool listed_has(const char *list, const char *scope)
+{
+    size_t n = strlen(scope);
+    for (const char *p = list; (p = strstr(p, scope)); p++)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || !p[n]))
+            return true;
+    return false;
+}
+
+/* 4711/4700: the scope to add. Of those Zoom lists (any one will do), the
+ * one zoomfs asks for on this route when it is among them (the least that
+ * works: a read scope for a read), else the first. */
+static char *scope_hint(const char *route, const char *message)
+{
+    char *listed = errmap_missing_scopes(message);
+    const char *ours = errmap_route_scope(route);
+    char *pick = NULL;
+    if (listed && !(ours && listed_has(listed, ours)))
+        pick = xstrndup(listed, strcspn(listed, ","));
+    else if (ours)
+        pick = xstrdup(ours);
+    free(listed);
+    if (!pick)
+        return xstrdup("a scope is missing: add the one this call needs to the app in the "
+                       "Marketplace");
+    char *hint = xasprintf("scope %s missing; add it to the app in the Marketplace", pick);
+    free(pick);
+    return hint;
+}
+
+static const struct {
+    int code;
+    const char *hint;
+} code_hints[] = {
+    {ZOOM_TOKEN_INVALID,
+     "access token refused (an S2S token is renewed once first): expired, or the app "
+     "deactivated in the Marketplace?"},
+    {ZOOM_NO_PRIVILEGE, "no privilege: the account's plan, an add-on or the user's role does "
+                        "not allow this"},
+    {300, "Zoom refused a value: the message names the field"},
+    {1001, "user not in the account (deleted, or never in it)"},
+    {ZOOM_NOT_IN_ACCOUNT, "user not in this account"},
+    {3000, "Zoom cannot act on this meeting now (started, or a wrong occurrence)"},
+    {3001, "meeting gone: deleted, or ended and expired"},
+    {ZOOM_NOT_HOST, "only the host (or an admin scope) may change this meeting"},
+    {3161, "this user may not host or schedule meetings (user type or account settings)"},
+    {3301, "no cloud recording for this meeting (deleted, or not recorded)"},
+};
+
+char *errmap_hint(const char *route, long status, int zoom_code, const char *ratelimit_type,
+                  const char *message)
+{
+    if (status == 429 || zoom_code == 429) {
+        if (is_daily_limit(ratelimit_type, message))
+            return xstrdup("daily rate limit: calls of this kind fail until Zoom resets it at "
+                           "00:00 UTC");
+        return xstrdup("rate limit: Zoom still refused after the waits; fewer parallel "
+                       "requests help");
+    }
+    if (zoom_code == ZOOM_SCOPE || zoom_code == ZOOM_SCOPE_OLD)
+        return scope_hint(route, message);
+    for (size_t i = 0; i < ARRAY_SIZE(code_hints); i++)
+        if (code_hints[i].code == zoom_code)
+            return xstrdup(code_hints[i].hint);
+    return NULL;
+}

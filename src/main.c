@@ -2,6 +2,7 @@
 #include "zoomfs/api.h"
 #include "zoomfs/auth.h"
 #include "zoomfs/cdn.h"
+#include "zoomfs/check.h"
 #include "zoomfs/config.h"
 #include "zoomfs/edit.h"
 #include "zoomfs/fs.h"
@@ -32,7 +33,7 @@ static struct {
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout;
-    int show_help, show_version, foreground;
+    int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
 } opt = {.dir_ttl = -1,
@@ -49,7 +50,7 @@ static struct {
     {                                                                                              \
         t, offsetof(typeof(opt), p), 1                                                             \
     }
-enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_RO };
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_RO, KEY_CHECK };
 
 static const struct fuse_opt option_spec[] = {
     OPT("api_url=%s", api_url),
@@ -74,6 +75,7 @@ static const struct fuse_opt option_spec[] = {
     FUSE_OPT_KEY("--help", KEY_HELP),
     FUSE_OPT_KEY("-V", KEY_VERSION),
     FUSE_OPT_KEY("--version", KEY_VERSION),
+    FUSE_OPT_KEY("--check", KEY_CHECK),
     FUSE_OPT_KEY("-f", KEY_FOREGROUND),
     FUSE_OPT_KEY("-d", KEY_FOREGROUND),
     FUSE_OPT_KEY("debug", KEY_FOREGROUND),
@@ -82,7 +84,8 @@ static const struct fuse_opt option_spec[] = {
 
 static void usage(const char *prog)
 {
-    printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
+    printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
+           "       %s --check [options]\n\n"
            "Mounts a Zoom account: users, meetings, webinars and cloud recordings as\n"
            "files and folders. SOURCE, which mount(8) passes for an /etc/fstab line, is\n"
            "ignored.\n\n"
@@ -112,9 +115,12 @@ static void usage(const char *prog)
            "    -o recording_delete=trash|delete  what rm does to recordings (default trash)\n"
            "    -o loglevel=LEVEL       error, warn, info (default) or debug\n"
            "    -o ledger=PATH|none     mtime ledger (default ~/.cache/zoomfs/mtimes)\n"
+           "    --check                 mount nothing: get a token, try one read of each\n"
+           "                            area and print what works and which scopes to\n"
+           "                            add (exit status 0 when reading works)\n"
            "    -f                      stay in the foreground, log to stderr\n"
            "    -V, --version           print the version\n\n",
-           prog);
+           prog, prog);
 }
 
 static int process_arg(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -126,6 +132,9 @@ static int process_arg(void *data, const char *arg, int key, struct fuse_args *o
         return fuse_opt_add_arg(outargs, "-h");
     case KEY_VERSION:
         opt.show_version = 1;
+        return 0;
+    case KEY_CHECK:
+        opt.check = 1;
         return 0;
     case KEY_FOREGROUND:
         opt.foreground = 1;
@@ -325,6 +334,8 @@ int main(int argc, char *argv[])
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     config_defaults(&cfg);
     int rc = parse_command_line(&args, argv[0]);
+    /* --check prints a report: its log goes to stderr, errors only unless asked. */
+    bool quiet_check = opt.check && !opt.loglevel;
     char err[512];
     if (rc < 0 && (apply_options(err, sizeof(err)) != 0 ||
                    config_load_credentials(&cfg, err, sizeof(err)) != 0 ||
@@ -333,10 +344,14 @@ int main(int argc, char *argv[])
         rc = 1;
     }
     if (rc < 0) {
-        log_init(!cfg.foreground, cfg.log_level);
+        log_init(!cfg.foreground && !opt.check, quiet_check ? LOG_LVL_ERROR : cfg.log_level);
+        if (opt.check)
+            check_prepare();
         rc = start_client();
     }
-    if (rc == 0 && !opt.show_version && !opt.show_help) {
+    if (rc == 0 && opt.check && !opt.show_version && !opt.show_help) {
+        rc = check_run();
+    } else if (rc == 0 && !opt.show_version && !opt.show_help) {
         start_middle();
         FsConfig fc = {.attr_ttl = cfg.store.attr_ttl,
                        .max_inodes = cfg.max_inodes,

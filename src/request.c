@@ -68,7 +68,8 @@ char *request_zoom_message(const HttpResponse *resp, int *code)
 }
 
 /* Why the call failed, in one line, with Zoom's own words where it gave
- * any: logged once and kept in .zoomfs/errors, or, for a quiet call, left in
+ * any and, when Zoom gave a code that errmap knows, what to do about it:
+ * logged once and kept in .zoomfs/errors, or, for a quiet call, left in
  * c->reason for the caller. */
 static void report(Call *c, const HttpResponse *resp, int err, bool ambiguous)
 {
@@ -91,9 +92,11 @@ static void report(Call *c, const HttpResponse *resp, int err, bool ambiguous)
             log_escape_into(&ra, resp->retry_after);
             strbuf_append(&ra, ")", 1);
         }
-        line =
-            xasprintf("HTTP %ld code %d: %s%s (%s)%s", resp->status, code, msg ? msg : "no message",
-                      ra.data ? ra.data : "", errmap_errno_name(err), tail);
+        char *hint = errmap_hint(c->route, resp->status, code, resp->ratelimit_type, msg);
+        line = xasprintf("HTTP %ld code %d: %s%s (%s)%s%s%s", resp->status, code,
+                         msg ? msg : "no message", ra.data ? ra.data : "", errmap_errno_name(err),
+                         tail, hint ? "; hint: " : "", hint ? hint : "");
+        free(hint);
         strbuf_free(&ra);
         free(msg);
     }

@@ -63,6 +63,27 @@ ErrMapping errmap_net(NetError e);
  * (never negative), or -1 when the value cannot be parsed. */
 int64_t errmap_retry_after_ms(const char *value, time_t now);
 
+/* For an admin reading the log: what to do about a failure that Zoom
+ * explained with its code (the "code" of its JSON error body) or a 429,
+ * e.g. "scope recording:read:admin missing; add it to the app in the
+ * Marketplace" for 4711. route is the endpoint's template ("GET
+ * /users/{userId}/recordings"; may be NULL): it names the scope when
+ * Zoom's message lists none or several. Malloc'd; NULL when there is no
+ * hint for the code. */
+char *errmap_hint(const char *route, long status, int zoom_code, const char *ratelimit_type,
+                  const char *message);
+
+/* The scopes a 4711/4700 message says the token lacks ("Invalid access
+ * token, does not contain scopes:[a, b]." gives "a, b"), NULL when it names
+ * none. Zoom lists the scopes that would each allow the call. Malloc'd. */
+char *errmap_missing_scopes(const char *message);
+
+/* The classic admin scope zoomfs needs for a route: "GET
+ * /users/{userId}/recordings" needs recording:read:admin, "PATCH
+ * /meetings/{meetingId}" meeting:write:admin, "GET download_url"
+ * recording:read:admin. NULL for routes outside the REST API. */
+const char *errmap_route_scope(const char *route);
+
 /* Short human name of an errno for log lines ("ENOENT"). */
 const char *errmap_errno_name(int err);
 
