@@ -32,6 +32,7 @@ void config_defaults(Config *c)
     c->io_timeout = 30;
     c->retry_max = 5;
     c->retry_budget = 120;
+    c->store.settled_ttl = 7 * 24 * 3600;
     c->max_inodes = 50000;
     c->op_timeout = 120;
     c->log_level = LOG_LVL_INFO;

@@ -4,6 +4,7 @@
 #include "zoomfs/cdn.h"
 #include "zoomfs/check.h"
 #include "zoomfs/config.h"
+#include "zoomfs/diskcache.h"
 #include "zoomfs/edit.h"
 #include "zoomfs/fs.h"
 #include "zoomfs/http.h"
@@ -29,10 +30,11 @@
 
 /* Option values as fuse_opt_parse leaves them, before checking. */
 static struct {
-    char *api_url, *oauth_url, *cafile, *config, *since, *loglevel, *ledger;
+    char *api_url, *oauth_url, *cafile, *config, *since, *loglevel, *ledger, *metadata_cache;
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
-    int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout;
+    int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout, settled_ttl;
+    int max_inodes;
     int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -42,6 +44,8 @@ static struct {
          .gid = -1,
          .umask = -1,
          .readahead = -1,
+         .settled_ttl = -1,
+         .max_inodes = -1,
          .io_timeout = -1,
          .connect_timeout = -1,
          .op_timeout = -1};
@@ -60,6 +64,9 @@ static const struct fuse_opt option_spec[] = {
     OPT("since=%s", since),
     OPT("loglevel=%s", loglevel),
     OPT("ledger=%s", ledger),
+    OPT("metadata_cache=%s", metadata_cache),
+    OPT("settled_ttl=%d", settled_ttl),
+    OPT("max_inodes=%d", max_inodes),
     OPT("recording_delete=%s", recording_delete),
     OPT("dir_ttl=%d", dir_ttl),
     OPT("attr_ttl=%d", attr_ttl),
@@ -115,6 +122,11 @@ static void usage(const char *prog)
            "    -o recording_delete=trash|delete  what rm does to recordings (default trash)\n"
            "    -o loglevel=LEVEL       error, warn, info (default) or debug\n"
            "    -o ledger=PATH|none     mtime ledger (default ~/.cache/zoomfs/mtimes)\n"
+           "    -o metadata_cache=DIR|none  settled months kept across mounts (default\n"
+           "                            ~/.cache/zoomfs/account-<id>/)\n"
+           "    -o settled_ttl=SECONDS  how long a settled month is trusted (default 604800)\n"
+           "    -o max_inodes=N         entries the kernel may hold before it is asked to\n"
+           "                            forget the least recently used (default 50000)\n"
            "    --check                 mount nothing: get a token, try one read of each\n"
            "                            area and print what works and which scopes to\n"
            "                            add (exit status 0 when reading works)\n"
@@ -193,6 +205,10 @@ static int apply_options(char *err, size_t errlen)
         cfg.connect_timeout = opt.connect_timeout;
     if (opt.op_timeout > 0)
         cfg.op_timeout = opt.op_timeout;
+    if (opt.settled_ttl >= 0)
+        cfg.store.settled_ttl = opt.settled_ttl;
+    if (opt.max_inodes >= 0)
+        cfg.max_inodes = (size_t)opt.max_inodes;
     if (opt.recording_delete) {
         if (strcmp(opt.recording_delete, "delete") == 0)
             cfg.store.recording_delete_permanent = true;
@@ -260,6 +276,11 @@ static int start_client(void)
 static void start_middle(void)
 {
     open_ledger();
+    char *dir = opt.metadata_cache && strcmp(opt.metadata_cache, "none") == 0 ? NULL
+                : opt.metadata_cache ? xstrdup(opt.metadata_cache)
+                                     : diskcache_default_dir(cfg.auth.account_id);
+    diskcache_open(dir);
+    free(dir);
     store_init(zoom_client(), &cfg.store, rows, nrows);
     scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
@@ -272,6 +293,8 @@ static void stop_all(void)
     store_cleanup();
     cdn_cleanup();
     ledger_close();
+    diskcache_close();
+    free(opt.metadata_cache);
     auth_cleanup();
     http_cleanup();
     config_free(&cfg);

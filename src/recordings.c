@@ -2,6 +2,7 @@
  * per month, instance folders, recording files and their deletes. */
 #include "zoomfs/recordings.h"
 
+#include "zoomfs/diskcache.h"
 #include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
 #include "zoomfs/naming.h"
@@ -10,38 +11,35 @@
 #include "zoomfs/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Recording files never change once complete: a probed size is good for a day. */
-#define SIZE_TTL_MS (24LL * 3600 * 1000)
-
-/* A month folder: its instances and the names given to them. */
+/* A month folder: its instances, the names given to them, and the sizes
+ * probed for its files Zoom gives no size of (closed captions, timelines).
+ * A download_url names one file for good, so the sizes are kept on disk for
+ * every month and probed once per file, not once per mount. */
 typedef struct {
     CacheVal base;
     json_t *instances;
     NamedItem *names;
     size_t count;
+    json_t *sizes;   /* download_url -> bytes; guarded by sizes_lock */
+    char *sizes_key; /* its key on disk */
 } MonthVal;
 
-typedef struct {
-    CacheVal base;
-    int64_t size;
-} SizeVal;
+static pthread_mutex_t sizes_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void month_val_destroy(CacheVal *v)
 {
     MonthVal *m = (MonthVal *)v;
     free(m->names);
     json_decref(m->instances);
+    json_decref(m->sizes);
+    free(m->sizes_key);
     free(m);
-}
-
-static void size_val_destroy(CacheVal *v)
-{
-    free(v);
 }
 
 /* "/users/<user>/recordings/<month>/<instance>/<leaf>" (malloc'd). */
@@ -74,37 +72,96 @@ static bool month_in_range(const char *month, int64_t created)
     return found;
 }
 
+/* Months before the previous one are settled: Zoom changes them only when
+ * someone deletes or recovers (a recording that starts late on the last day
+ * of a month is processed after midnight, so the previous month still
+ * moves). */
+static bool settled(const char *month)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int y, m;
+    if (sscanf(month, "%4d-%2d", &y, &m) != 2)
+        return false;
+    return (int64_t)y * 12 + m - 1 < (int64_t)(tm.tm_year + 1900) * 12 + tm.tm_mon - 1;
+}
+
+static char *disk_key(const char *kind, const char *user_key, const char *month)
+{
+    return xasprintf("%s %s %s", kind, user_key, month);
+}
+
+/* Takes instances; the sizes come from disk. */
+static MonthVal *month_val_new(json_t *instances, const char *user_key, const char *month)
+{
+    MonthVal *m = xcalloc(1, sizeof(*m));
+    m->base.refs = 1;
+    m->base.destroy = month_val_destroy;
+    m->instances = instances;
+    m->names = naming_instances(instances, &m->count);
+    m->sizes_key = disk_key("sizes", user_key, month);
+    m->sizes = diskcache_get(m->sizes_key, store_config()->settled_ttl);
+    if (!json_is_object(m->sizes)) {
+        json_decref(m->sizes);
+        m->sizes = json_object();
+    }
+    /* probed sizes added later are a few bytes each, not counted */
+    m->base.cost = json_cost(instances) + m->count * sizeof(NamedItem) + json_cost(m->sizes);
+    return m;
+}
+
+/* A settled month from the disk cache, if it was listed recently enough. */
+static MonthVal *month_from_disk(const char *user_key, const char *month)
+{
+    char *key = disk_key("recordings", user_key, month);
+    json_t *instances = diskcache_get(key, store_config()->settled_ttl);
+    free(key);
+    MonthVal *m = json_is_array(instances) ? month_val_new(instances, user_key, month) : NULL;
+    if (!m)
+        json_decref(instances);
+    stats_cache("settled month on disk", m != NULL);
+    return m;
+}
+
+static int month_from_zoom(const Ids *ids, const char *month, MonthVal **out)
+{
+    char from[11], to[11];
+    naming_month_range(month, from, to);
+    char *query = xasprintf("from=%s&to=%s", from, to);
+    const Row *row = store_row(NODE_MONTH);
+    char *path = endpoint_path(row->list, ids, query);
+    json_t *instances = NULL;
+    int rc = store_client()->list(row->list, path, row->list_key, &instances);
+    free(path);
+    free(query);
+    if (rc)
+        return rc;
+    if (settled(month)) {
+        char *key = disk_key("recordings", ids->user, month);
+        diskcache_put(key, instances);
+        free(key);
+    }
+    *out = month_val_new(instances, ids->user, month);
+    return 0;
+}
+
 static int month_listing(const TreePath *tp, MonthVal **out)
 {
     UserRef u;
     Ids ids;
-    int rc = store_user_ids(tp->user, &u, &ids);
     char from[11], to[11];
+    int rc = store_user_ids(tp->user, &u, &ids);
     if (rc == 0 &&
         (!month_in_range(tp->month, u.created) || naming_month_range(tp->month, from, to) != 0))
         rc = -ENOENT;
     char *key = rc == 0 ? store_key(store_row(NODE_MONTH), u.key, tp->month) : NULL;
-    CacheVal *v = key ? store_get(key) : NULL;
-    if (v) {
-        *out = (MonthVal *)v;
-    } else if (rc == 0) {
-        char *query = xasprintf("from=%s&to=%s", from, to);
-        char *path = endpoint_path(store_row(NODE_MONTH)->list, &ids, query);
-        json_t *instances = NULL;
-        rc = store_client()->list(store_row(NODE_MONTH)->list, path,
-                                  store_row(NODE_MONTH)->list_key, &instances);
-        if (rc == 0) {
-            MonthVal *m = xcalloc(1, sizeof(*m));
-            m->base.refs = 1;
-            m->base.destroy = month_val_destroy;
-            m->instances = instances;
-            m->names = naming_instances(instances, &m->count);
-            m->base.cost = json_cost(instances) + m->count * sizeof(NamedItem);
-            store_put(key, &m->base, store_dir_ttl_ms());
-            *out = m;
-        }
-        free(path);
-        free(query);
+    if (key && !(*out = (MonthVal *)store_get(key))) {
+        *out = settled(tp->month) ? month_from_disk(u.key, tp->month) : NULL;
+        if (!*out)
+            rc = month_from_zoom(&ids, tp->month, out);
+        if (rc == 0)
+            store_put(key, &(*out)->base, store_dir_ttl_ms());
     }
     free(key);
     user_ref_drop(&u);
@@ -146,7 +203,7 @@ static int64_t given_size(const json_t *file)
     return d > 0 && d < 9223372036854775807.0 ? (int64_t)d : -1;
 }
 
-static int64_t media_size(const json_t *file)
+static int64_t media_size(MonthVal *month, const json_t *file)
 {
     int64_t size = given_size(file);
     if (size > 0)
@@ -154,25 +211,22 @@ static int64_t media_size(const json_t *file)
     const char *url = json_string_value(json_object_get(file, "download_url"));
     if (!url)
         return -EIO;
-    char *key = store_key(store_row(NODE_MEDIA), "size", url);
-    CacheVal *v = store_get(key);
-    if (v) {
-        size = ((SizeVal *)v)->size;
-        cacheval_unref(v);
-        free(key);
+    pthread_mutex_lock(&sizes_lock);
+    json_t *known = json_object_get(month->sizes, url);
+    size = json_is_integer(known) ? json_integer_value(known) : -1;
+    pthread_mutex_unlock(&sizes_lock);
+    stats_cache("probed size", size >= 0);
+    if (size >= 0)
         return size;
-    }
     size = stream_probe_size(url);
-    if (size >= 0) {
-        SizeVal *sv = xcalloc(1, sizeof(*sv));
-        sv->base.refs = 1;
-        sv->base.destroy = size_val_destroy;
-        sv->base.cost = sizeof(*sv);
-        sv->size = size;
-        store_put(key, &sv->base, SIZE_TTL_MS);
-        cacheval_unref(&sv->base);
-    }
-    free(key);
+    if (size < 0)
+        return size;
+    pthread_mutex_lock(&sizes_lock);
+    json_object_set_new(month->sizes, url, json_integer(size));
+    json_t *copy = json_copy(month->sizes);
+    pthread_mutex_unlock(&sizes_lock);
+    diskcache_put(month->sizes_key, copy);
+    json_decref(copy);
     return size;
 }
 
@@ -198,7 +252,7 @@ static int media_info(const Entry *e, MediaInfo *out)
             continue;
         json_t *f = files[i].item;
         const char *url = json_string_value(json_object_get(f, "download_url"));
-        int64_t size = url ? media_size(f) : -EIO;
+        int64_t size = url ? media_size(month, f) : -EIO;
         if (size < 0) {
             rc = (int)size;
             break;
@@ -227,13 +281,17 @@ void media_info_free(MediaInfo *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* The month listing a change in this instance made stale. */
+/* The month listing a change in this instance made stale, in memory and
+ * on disk. */
 static void instance_forget(const Entry *e)
 {
     UserRef u;
     if (store_user(e->tp.user, &u) == 0) {
         char *key = store_key(store_row(NODE_MONTH), u.key, e->tp.month);
         store_drop(key);
+        free(key);
+        key = disk_key("recordings", u.key, e->tp.month);
+        diskcache_drop(key);
         free(key);
     }
     user_ref_drop(&u);

@@ -34,7 +34,7 @@ typedef struct {
     size_t n;
 } Tallies;
 
-static Tallies requests, refusals;
+static Tallies requests, refusals, lookups;
 
 static void tally(Tallies *ts, const char *label, long code)
 {
@@ -74,6 +74,11 @@ void stats_refusal(const char *op, int err)
     tally(&refusals, op, err);
 }
 
+void stats_cache(const char *kind, bool hit)
+{
+    tally(&lookups, kind, hit);
+}
+
 void stats_error(const char *fmt, ...)
 {
     va_list ap;
@@ -107,6 +112,9 @@ char *stats_render(size_t *len)
     for (size_t i = 0; i < requests.n; i++)
         strbuf_appendf(&b, "request %s %ld %lld\n", requests.t[i].label, requests.t[i].code,
                        (long long)requests.t[i].count);
+    for (size_t i = 0; i < lookups.n; i++)
+        strbuf_appendf(&b, "cache %s %s %lld\n", lookups.t[i].label,
+                       lookups.t[i].code ? "hits" : "misses", (long long)lookups.t[i].count);
     for (size_t i = 0; i < refusals.n; i++)
         strbuf_appendf(&b, "refused %s %s %lld\n", refusals.t[i].label,
                        errmap_errno_name((int)refusals.t[i].code), (long long)refusals.t[i].count);

@@ -110,9 +110,21 @@ char *store_key(const Row *row, const char *a, const char *b)
     return xasprintf("%s%c%s%c%s", row->pattern, KEY_SEP, a ? a : "", KEY_SEP, b ? b : "");
 }
 
+/* The kind whose row made key, for the per-kind counts in .zoomfs/stats. */
+static const char *kind_of_key(const char *key)
+{
+    size_t n = strcspn(key, (char[]){KEY_SEP, 0});
+    for (size_t i = 0; i < ntable; i++)
+        if (strlen(table[i].pattern) == n && strncmp(table[i].pattern, key, n) == 0)
+            return tree_kind_name(table[i].kind);
+    return "other";
+}
+
 CacheVal *store_get(const char *key)
 {
-    return cache_get(cache, key);
+    CacheVal *v = cache_get(cache, key);
+    stats_cache(kind_of_key(key), v != NULL);
+    return v;
 }
 
 void store_put(const char *key, CacheVal *v, int64_t ttl_ms)

@@ -241,6 +241,7 @@ static int open_node(const Entry *e, Handle **h, unsigned *hints)
         if (rc == 0) {
             *h = handle_new(H_STREAM);
             (*h)->stream = stream_open(m.download_url, m.size);
+            (*h)->path = xstrdup(e->path);
             /* Recording files never change: the page cache may keep them. */
             *hints = VFS_KEEP_CACHE;
         }
@@ -334,8 +335,13 @@ int vfs_create(const char *path, mode_t mode, int flags, Handle **h, unsigned *h
 ssize_t vfs_read(Handle *h, char *buf, size_t size, off_t off)
 {
     switch (h->kind) {
-    case H_STREAM:
-        return stream_read(h->stream, buf, size, off);
+    case H_STREAM: {
+        ssize_t n = stream_read(h->stream, buf, size, off);
+        Resolved r;
+        if (n == -ENOENT && resolve(h->path, &r) == AT_NODE && r.e.tp.row->ops->forget)
+            r.e.tp.row->ops->forget(&r.e); /* gone from Zoom: its listing is stale */
+        return n;
+    }
     case H_EDIT:
         return edit_read(h->edit, buf, size, off);
     case H_SCRATCH:

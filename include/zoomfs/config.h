@@ -26,9 +26,10 @@ typedef struct {
 typedef struct {
     bool read_only;
     bool recording_delete_permanent;
-    int dir_ttl;  /* seconds listings are trusted */
-    int attr_ttl; /* seconds objects and attributes are trusted */
-    char *since;  /* "YYYY-MM": first month folder, overrides created_at */
+    int dir_ttl;     /* seconds listings are trusted */
+    int attr_ttl;    /* seconds objects and attributes are trusted */
+    int settled_ttl; /* seconds a settled month kept on disk is trusted */
+    char *since;     /* "YYYY-MM": first month folder, overrides created_at */
     uid_t uid;
     gid_t gid;
     mode_t umask;

@@ -4,6 +4,7 @@
 #ifndef ZOOMFS_STATS_H
 #define ZOOMFS_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ void stats_request(const char *route, long status);
 
 /* Counts one refusal of operation op (a string literal) with errno err. */
 void stats_refusal(const char *op, int err);
+
+/* Counts one cache lookup of a kind of value (a string that lives as long
+ * as the process): a hit, or a miss. */
+void stats_cache(const char *kind, bool hit);
 
 /* Records an error line for .zoomfs/errors (and the log at warn level). */
 void stats_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,7 @@ import os
 import random
 import re
 import shutil
+import stat
 import threading
 import time
 import urllib.parse
@@ -33,6 +34,7 @@ SIM_ARGS = ["--users", "3", "--seed", "3", "--meetings", "2", "--instances", "4"
 
 CDN = "GET /cdn/{fileKey}"
 DOWNLOAD = "GET /rec/download/{fileKey}"
+RECORDINGS = "GET /users/{userId}/recordings"
 LIST_RECORDINGS = "GET /users/{userId}/recordings"
 
 
@@ -507,6 +509,93 @@ def test_rsync_of_an_account_with_a_pending_invitation_succeeds_twice(make_sim, 
         urllib.parse.unquote(e["path"]).startswith("/v2/users/%s/" % u["email"]) for u in pending)]
     assert asked == [], asked
     assert sorted(os.listdir(dest / pending[0]["email"])) == ["user.json"]
+
+
+def remount(make_mount, sim, first, opts=None):
+    """A new mount of the same machine: same HOME (the metadata cache) and
+    the same mtime ledger as first."""
+    o = {"ledger": first.opts["ledger"]}
+    o.update(opts or {})
+    return make_mount(sim, opts=o, env={"HOME": str(first.home),
+                                        "XDG_CACHE_HOME": str(first.home / ".cache")})
+
+
+def test_nightly_rerun_lists_only_the_months_that_still_change(make_sim, make_mount, tmp_path):
+    """Months before the previous one are settled: their listings (and the
+    sizes probed for files Zoom gives none) are kept on disk, so the second
+    rsync after a remount lists at most two months per user and downloads
+    nothing at all."""
+    s = make_sim(["--users", "4", "--seed", "41", "--instances", "8", "--months", "6",
+                  "--meetings", "1", "--file-size", "4096"])
+    m1 = make_mount(s)
+    dest = tmp_path / "backup"
+    dest.mkdir()
+    rsync(m1.path("users"), dest)
+    first = s.counters()
+    assert Sim.count(first, RECORDINGS) > 4 * 2  # every month was listed once
+    store = m1.home / ".cache" / "zoomfs" / ("account-" + s.account_id)
+    assert store.is_dir() and stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in store.iterdir())
+    m1.unmount()
+    m1.proc.wait(timeout=30)
+
+    m2 = remount(make_mount, s, m1)
+    s.reset()
+    n, copied = rsync(m2.path("users"), dest)
+    after = s.counters()
+    with_id = [u for u in s.users() if u.get("id")]
+    assert n == 0, copied
+    assert Sim.count(after, RECORDINGS) <= 2 * len(with_id), after
+    assert Sim.count(after, CDN) == 0 and Sim.count(after, DOWNLOAD) == 0, after
+    stats = m2.path(".zoomfs", "stats").read_text()
+    assert re.search(r"^cache settled month on disk hits [1-9]", stats, re.M), stats
+
+
+def test_a_broken_or_stale_store_is_listed_again(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--seed", "42", "--instances", "4", "--months", "4",
+                  "--file-size", "4096"])
+    m1 = make_mount(s)
+    user = s.users()[0]
+    rec = m1.path("users", user["email"], "recordings")
+    settled = [mo for mo in sorted(os.listdir(rec))[:-2] if os.listdir(rec / mo)]
+    assert settled, os.listdir(rec)
+    m1.unmount()
+    m1.proc.wait(timeout=30)
+    store = m1.home / ".cache" / "zoomfs" / ("account-" + s.account_id)
+    for f in store.iterdir():
+        f.write_bytes(b"{not json")  # a crash or a disk error: ignored, never fatal
+    m2 = remount(make_mount, s, m1)
+    s.reset()
+    assert os.listdir(m2.path("users", user["email"], "recordings", settled[0]))
+    assert Sim.count(s.counters(), RECORDINGS) == 1
+    m2.unmount()
+    m2.proc.wait(timeout=30)
+    # settled_ttl=0: a settled month is trusted no longer than a listing
+    m3 = remount(make_mount, s, m1, opts={"settled_ttl": "0"})
+    s.reset()
+    os.listdir(m3.path("users", user["email"], "recordings", settled[0]))
+    assert Sim.count(s.counters(), RECORDINGS) == 1
+
+
+def test_a_settled_file_gone_from_zoom_is_listed_again_at_once(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--seed", "43", "--instances", "4", "--months", "4",
+                  "--file-size", "4096"])
+    m = make_mount(s, opts={"dir_ttl": "3600", "attr_ttl": "3600"})
+    user = s.users()[0]
+    rec = m.path("users", user["email"], "recordings")
+    month = next(mo for mo in sorted(os.listdir(rec))[:-2] if os.listdir(rec / mo))
+    folder = rec / month / sorted(os.listdir(rec / month))[0]
+    victim = media_files(folder)[0]
+    meta = json.loads((folder / "recording.json").read_bytes())
+    # Deleted elsewhere (the web portal): the next read gets 404 ...
+    s.api("DELETE", "/meetings/%s/recordings?action=delete"
+          % urllib.parse.quote(urllib.parse.quote(meta["uuid"], safe=""), safe=""))
+    with pytest.raises(OSError):
+        victim.read_bytes()
+    # ... and the month is listed again at once, not a week later.
+    s.reset()
+    assert folder.name not in os.listdir(rec / month)
+    assert Sim.count(s.counters(), RECORDINGS) == 1
 
 
 # --------------------------------------------------------------------------
