@@ -207,6 +207,7 @@ static const ZoomClient production = {
     .list = api_list,
     .send = api_send,
     .download = cdn_download,
+    .busy = request_busy,
 };
 
 const ZoomClient *zoom_client(void)

@@ -34,6 +34,7 @@ void config_defaults(Config *c)
     c->retry_budget = 120;
     c->store.settled_ttl = 7 * 24 * 3600;
     c->max_inodes = 50000;
+    c->prefetch = 8;
     c->op_timeout = 120;
     c->log_level = LOG_LVL_INFO;
 }

@@ -85,6 +85,12 @@ static char *child_or_reply(fuse_req_t req, fuse_ino_t parent, const char *name)
     return path;
 }
 
+/* For .zoomfs/stats. */
+static int64_t inodes_now(void)
+{
+    return F.inodes ? (int64_t)inode_count(F.inodes) : 0;
+}
+
 /* ---- the worker: invalidations, eviction, the unmount, refresh ------------- */
 
 /* vfs: the kernel's view of path is stale (a save, a new object). */
@@ -815,6 +821,7 @@ int fs_run(struct fuse_args *args, const FsConfig *cfg)
     }
     F.cfg = *cfg;
     F.inodes = inode_table_new();
+    stats_gauge("inodes", inodes_now);
     int rc = 1;
     F.se = fuse_session_new(args, &ops, sizeof(ops), NULL);
     if (F.se && fuse_set_signal_handlers(F.se) == 0) {

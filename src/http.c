@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -120,6 +121,19 @@ static void set_header(char **slot, char *value)
     *slot = value;
 }
 
+/* A header that is a count: anything else leaves the slot as it was. */
+static void set_number(int64_t *slot, char *value)
+{
+    char *end;
+    if (value) {
+        errno = 0;
+        long long n = strtoll(value, &end, 10);
+        if (errno == 0 && end != value && *end == '\0' && n >= 0)
+            *slot = n;
+    }
+    free(value);
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 {
     Transfer *t = ctx;
@@ -137,6 +151,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
     set_header(&r->retry_after, header_value(data, len, "Retry-After"));
     set_header(&r->ratelimit_type, header_value(data, len, "X-RateLimit-Type"));
     set_header(&r->content_range, header_value(data, len, "Content-Range"));
+    set_number(&r->ratelimit_limit, header_value(data, len, "X-RateLimit-Limit"));
+    set_number(&r->ratelimit_remaining, header_value(data, len, "X-RateLimit-Remaining"));
     char *cl = header_value(data, len, "Content-Length");
     if (cl) {
         r->content_length = strtoll(cl, NULL, 10);
@@ -308,6 +324,7 @@ void http_send(const HttpRequest *req, HttpResponse *resp)
     memset(resp, 0, sizeof(*resp));
     strbuf_init(&resp->body);
     resp->content_length = -1;
+    resp->ratelimit_limit = resp->ratelimit_remaining = -1;
     CURL *e = thread_easy();
     Transfer t = {.req = req, .resp = resp, .easy = e};
     set_transfer(e, req, &t);

@@ -13,6 +13,7 @@
 #include "zoomfs/node.h"
 #include "zoomfs/notify.h"
 #include "zoomfs/op.h"
+#include "zoomfs/prefetch.h"
 #include "zoomfs/recordings.h"
 #include "zoomfs/request.h"
 #include "zoomfs/rows.h"
@@ -34,7 +35,7 @@ static struct {
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout, settled_ttl;
-    int max_inodes;
+    int max_inodes, prefetch;
     int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -46,6 +47,7 @@ static struct {
          .readahead = -1,
          .settled_ttl = -1,
          .max_inodes = -1,
+         .prefetch = -1,
          .io_timeout = -1,
          .connect_timeout = -1,
          .op_timeout = -1};
@@ -67,6 +69,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("metadata_cache=%s", metadata_cache),
     OPT("settled_ttl=%d", settled_ttl),
     OPT("max_inodes=%d", max_inodes),
+    OPT("prefetch=%d", prefetch),
     OPT("recording_delete=%s", recording_delete),
     OPT("dir_ttl=%d", dir_ttl),
     OPT("attr_ttl=%d", attr_ttl),
@@ -127,6 +130,9 @@ static void usage(const char *prog)
            "    -o settled_ttl=SECONDS  how long a settled month is trusted (default 604800)\n"
            "    -o max_inodes=N         entries the kernel may hold before it is asked to\n"
            "                            forget the least recently used (default 50000)\n"
+           "    -o prefetch=N           objects of a folder fetched at once once a reader\n"
+           "                            stats them one by one, as ls -l does (default 8;\n"
+           "                            0: only what is asked for)\n"
            "    --check                 mount nothing: get a token, try one read of each\n"
            "                            area and print what works and which scopes to\n"
            "                            add (exit status 0 when reading works)\n"
@@ -209,6 +215,8 @@ static int apply_options(char *err, size_t errlen)
         cfg.store.settled_ttl = opt.settled_ttl;
     if (opt.max_inodes >= 0)
         cfg.max_inodes = (size_t)opt.max_inodes;
+    if (opt.prefetch >= 0)
+        cfg.prefetch = opt.prefetch > 64 ? 64 : opt.prefetch;
     if (opt.recording_delete) {
         if (strcmp(opt.recording_delete, "delete") == 0)
             cfg.store.recording_delete_permanent = true;
@@ -284,12 +292,14 @@ static void start_middle(void)
     store_init(zoom_client(), &cfg.store, rows, nrows);
     scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
+    prefetch_init(cfg.prefetch);
 }
 
 static void stop_all(void)
 {
     stream_cleanup();
     scratch_cleanup();
+    prefetch_cleanup();
     store_cleanup();
     cdn_cleanup();
     ledger_close();

@@ -3,6 +3,7 @@
 
 #include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
+#include "zoomfs/prefetch.h"
 #include "zoomfs/stats.h"
 #include "zoomfs/util.h"
 
@@ -261,6 +262,62 @@ static bool listing_has(const JsonVal *list, const char *id)
     return false;
 }
 
+/* ---- fetching a listing's objects ahead of the reader ------------------------ */
+
+/* `ls -l`, rsync and find -size stat every object of a folder, one after
+ * another; each needs a GET (its exact size). Once a reader has asked for a
+ * few of them, the rest are fetched N at a time, in listing order, the order
+ * the reader goes in; a stat that meets one under way waits for it (store's
+ * single flight), so the request count stays one GET per object. */
+#define AHEAD_AFTER_MISSES 3
+
+typedef struct {
+    JsonVal *list;
+    const Row *row;
+    char *dir; /* the folder's path */
+} Ahead;
+
+static void ahead_run(void *arg, size_t i)
+{
+    Ahead *a = arg;
+    const ZoomClient *client = store_client();
+    if (client->busy && client->busy())
+        return; /* the account's rate limit is for readers now */
+    char *id = id_text(json_array_get(a->list->json, i));
+    char *name = id ? xasprintf("%s.json", id) : NULL;
+    char *key = id ? store_key(a->row, id, NULL) : NULL;
+    if (name && tree_name_fits(a->row, name) && !store_has(key)) {
+        char *path = xasprintf("%s/%s", a->dir, name);
+        Ids ids = {.object = id};
+        JsonFile *f;
+        if (store_object(a->row, &ids, id, path, &f) == 0) {
+            cacheval_unref(&f->base);
+            stats_add(STAT_PREFETCHED, 1);
+        }
+        free(path);
+    }
+    free(key);
+    free(name);
+    free(id);
+}
+
+static void ahead_done(void *arg)
+{
+    Ahead *a = arg;
+    cacheval_unref(&a->list->base);
+    free(a->dir);
+    free(a);
+}
+
+static void fetch_ahead(const Entry *e, JsonVal *list)
+{
+    Ahead *a = xcalloc(1, sizeof(*a));
+    a->list = (JsonVal *)cacheval_ref(&list->base);
+    a->row = e->tp.row;
+    a->dir = xstrndup(e->path, (size_t)(strrchr(e->path, '/') - e->path));
+    prefetch_batch(json_array_size(list->json), ahead_run, a, ahead_done);
+}
+
 /* meetings/<id>.json: an object of its folder's listing, keyed by its id. */
 static int listed_json(const Entry *e, JsonFile **out)
 {
@@ -268,7 +325,12 @@ static int listed_json(const Entry *e, JsonFile **out)
     int rc = folder_listing(e, e->tp.parent, &list);
     if (rc)
         return rc;
+    char *key = store_key(e->tp.row, e->tp.id, NULL);
     bool listed = listing_has(list, e->tp.id);
+    if (listed && !store_has(key) &&
+        __atomic_add_fetch(&list->misses, 1, __ATOMIC_RELAXED) == AHEAD_AFTER_MISSES)
+        fetch_ahead(e, list);
+    free(key);
     cacheval_unref(&list->base);
     if (!listed)
         return -ENOENT;

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,33 @@
 static RequestLimits limits = {.max_attempts = 5, .budget_s = 120, .io_timeout_s = 30};
 static RequestSend transport = http_send;
 
+/* Zoom's limits are the account's: a per-second 429 asks every call to
+ * slow down, not only the one that met it. Every API call waits out the
+ * pause it asked for (Retry-After), and from then on calls go at most at
+ * three quarters of the rate that was getting through, a little faster
+ * each second without a 429, unpaced after a minute without one.
+ * A daily limit that ran out, or nearly (X-RateLimit-Remaining under 5% of
+ * X-RateLimit-Limit), makes the account busy for a minute: work nobody asked
+ * for yet (prefetch) waits for a reader to ask. */
+#define LOW_BUDGET_MS 60000
+#define PACE_WINDOW   256 /* sends remembered: the rate up to 256 a second */
+
+static pthread_mutex_t pace_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t pause_until, busy_until; /* now_ms() clock */
+static struct {
+    int64_t sent[PACE_WINDOW]; /* times of the last sends, a ring */
+    unsigned next;
+    int rate;                  /* sends a second allowed; 0: unpaced */
+    int64_t cut_at, raised_at; /* the last 429 and the last increase */
+} pace;
+
 void request_init(const RequestLimits *l)
 {
     limits = *l;
+    pthread_mutex_lock(&pace_lock);
+    memset(&pace, 0, sizeof(pace));
+    pause_until = busy_until = 0;
+    pthread_mutex_unlock(&pace_lock);
 }
 
 void request_set_transport(RequestSend send)
@@ -118,6 +143,89 @@ static int64_t wait_ms(const HttpResponse *resp, int failures)
     return ra >= 0 ? ra + (int64_t)(random() % 250) : backoff_ms(failures);
 }
 
+/* ---- pacing shared by every call ---------------------------------------- */
+
+/* Sends in the last second. Called with pace_lock held. */
+static int pace_recent(int64_t now, int64_t *oldest)
+{
+    int n = 0;
+    *oldest = now;
+    for (int i = 0; i < PACE_WINDOW; i++) {
+        int64_t t = pace.sent[i];
+        if (t && t > now - 1000) {
+            n++;
+            *oldest = t < *oldest ? t : *oldest;
+        }
+    }
+    return n;
+}
+
+/* How long this send must wait for the paced rate (0: go now, counted as
+ * sent). */
+static int64_t pace_slot(void)
+{
+    pthread_mutex_lock(&pace_lock);
+    int64_t now = now_ms(), oldest, wait = 0;
+    if (pace.rate && now - pace.cut_at > 60000)
+        pace.rate = 0; /* a minute without a 429 */
+    if (pace.rate && now - pace.raised_at >= 1000) {
+        pace.rate++;
+        pace.raised_at = now;
+    }
+    if (pace.rate && pace_recent(now, &oldest) >= pace.rate)
+        wait = oldest + 1000 - now;
+    if (wait <= 0) {
+        pace.sent[pace.next++ % PACE_WINDOW] = now;
+        wait = 0;
+    }
+    pthread_mutex_unlock(&pace_lock);
+    return wait;
+}
+
+/* A per-second 429: pace at 3/4 of what went through (once a second, as
+ * the calls in flight meet it together). */
+static void pace_cut(void)
+{
+    pthread_mutex_lock(&pace_lock);
+    int64_t now = now_ms(), oldest;
+    if (now - pace.cut_at >= 1000) {
+        int got = pace_recent(now, &oldest) * 3 / 4;
+        int rate = got > 0 ? got : 1;
+        pace.rate = pace.rate && pace.rate < rate ? pace.rate : rate;
+        pace.raised_at = now;
+    }
+    pace.cut_at = now;
+    pthread_mutex_unlock(&pace_lock);
+}
+
+static void pace_extend(int64_t *slot, int64_t until)
+{
+    pthread_mutex_lock(&pace_lock);
+    if (until > *slot)
+        *slot = until;
+    pthread_mutex_unlock(&pace_lock);
+}
+
+static int64_t pace_read(const int64_t *slot)
+{
+    pthread_mutex_lock(&pace_lock);
+    int64_t v = *slot;
+    pthread_mutex_unlock(&pace_lock);
+    return v;
+}
+
+bool request_busy(void)
+{
+    return now_ms() < pace_read(&busy_until);
+}
+
+static void pace_learn(const HttpResponse *resp)
+{
+    if (resp->ratelimit_limit > 0 && resp->ratelimit_remaining >= 0 &&
+        resp->ratelimit_remaining * 20 < resp->ratelimit_limit)
+        pace_extend(&busy_until, now_ms() + LOW_BUDGET_MS);
+}
+
 /* The state of one call across its attempts. */
 typedef struct {
     int max_attempts;
@@ -150,7 +258,16 @@ static int attempt(Call *c, Attempts *a, HttpResponse *resp)
             return rc;
         c->req.authorization = a->bearer;
     }
+    for (int64_t wait = 1; c->bearer && wait > 0;) {
+        int64_t pause = pace_read(&pause_until) - now_ms();
+        wait = pause > 0 ? pause : pace_slot();
+        if (wait > 0 && now_ms() + wait >= a->deadline)
+            wait = 0; /* the deadline comes first: try once more */
+        if (wait > 0 && (rc = op_sleep(wait)) != 0)
+            return ended(c, rc);
+    }
     transport(&c->req, resp);
+    pace_learn(resp);
     stats_request(c->route, resp->neterr ? 0 : resp->status);
     return (rc = op_check()) != 0 ? ended(c, rc) : 0; /* a transfer cut for this */
 }
@@ -187,13 +304,19 @@ static int again(Call *c, Attempts *a, HttpResponse *resp, ErrMapping m, int *rc
                      resp->neterr ? (resp->error ? resp->error : "transfer failed") : "server busy",
                      (long long)wait);
         stats_add(m.action == ERRACT_RATE_WAIT ? STAT_RATE_WAITS : STAT_RETRIES, 1);
+        if (m.action == ERRACT_RATE_WAIT && c->bearer) {
+            pace_extend(&pause_until, now_ms() + wait);
+            pace_cut();
+        }
         if ((*rc = op_sleep(wait)) == 0)
             return 1;
         ended(c, *rc);
         return 0;
     }
-    if (m.action == ERRACT_RATE_WAIT)
+    if (m.action == ERRACT_RATE_WAIT) {
         *rc = -EAGAIN;
+        pace_extend(&busy_until, now_ms() + LOW_BUDGET_MS);
+    }
     report(c, resp, -*rc, ambiguous);
     return 0;
 }

@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t counters[STAT__COUNT];
 static const char *const counter_names[STAT__COUNT] = {
     "retries",        "rate_limit_waits", "token_renewals",        "cache_hits", "cache_misses",
-    "bytes_streamed", "range_requests",   "download_url_resolves", "refreshes",
+    "bytes_streamed", "range_requests",   "download_url_resolves", "refreshes",  "prefetched",
 };
 
 /* Counts by a label and a number: requests by route and status, refusals
@@ -35,6 +36,40 @@ typedef struct {
 } Tallies;
 
 static Tallies requests, refusals, lookups;
+
+#define GAUGE_MAX 8
+static struct {
+    const char *name;
+    int64_t (*read)(void);
+} gauges[GAUGE_MAX];
+static size_t ngauges;
+
+void stats_gauge(const char *name, int64_t (*read)(void))
+{
+    lock(&stats_lock);
+    size_t i = 0;
+    while (i < ngauges && strcmp(gauges[i].name, name) != 0)
+        i++;
+    if (i < GAUGE_MAX) {
+        gauges[i].name = name;
+        gauges[i].read = read;
+        ngauges += i == ngauges;
+    }
+    unlock(&stats_lock);
+}
+
+/* Resident memory: the second field of /proc/self/statm, in pages. */
+static int64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "re");
+    long long size, resident = -1;
+    if (f) {
+        if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+            resident = -1;
+        fclose(f);
+    }
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
 
 static void tally(Tallies *ts, const char *label, long code)
 {
@@ -108,6 +143,12 @@ char *stats_render(size_t *len)
     strbuf_init(&b);
     for (int i = 0; i < STAT__COUNT; i++)
         strbuf_appendf(&b, "%s %lld\n", counter_names[i], (long long)stats_get((StatCounter)i));
+    strbuf_appendf(&b, "rss_bytes %lld\n", (long long)rss_bytes());
+    lock(&stats_lock);
+    size_t n = ngauges;
+    unlock(&stats_lock);
+    for (size_t i = 0; i < n; i++) /* read outside stats_lock: readers take their own */
+        strbuf_appendf(&b, "%s %lld\n", gauges[i].name, (long long)gauges[i].read());
     lock(&stats_lock);
     for (size_t i = 0; i < requests.n; i++)
         strbuf_appendf(&b, "request %s %ld %lld\n", requests.t[i].label, requests.t[i].code,

@@ -6,11 +6,13 @@
 #include "zoomfs/ledger.h"
 #include "zoomfs/log.h"
 #include "zoomfs/naming.h"
+#include "zoomfs/op.h"
 #include "zoomfs/stats.h"
 #include "zoomfs/strmap.h"
 #include "zoomfs/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,16 @@ static void unref_json_file(void *v)
     cacheval_unref(v);
 }
 
+static int64_t cache_entries_now(void)
+{
+    return cache ? (int64_t)cache_count(cache) : 0;
+}
+
+static int64_t cache_bytes_now(void)
+{
+    return cache ? (int64_t)cache_bytes(cache) : 0;
+}
+
 void store_init(const ZoomClient *c, const StoreConfig *cfg, const Row *rows, size_t nrows)
 {
     client = c;
@@ -49,6 +61,8 @@ void store_init(const ZoomClient *c, const StoreConfig *cfg, const Row *rows, si
     absent = strmap_new(free);
     noted = strmap_new(NULL);
     mount_time = wall_seconds();
+    stats_gauge("cache_entries", cache_entries_now);
+    stats_gauge("cache_bytes", cache_bytes_now);
 }
 
 void store_cleanup(void)
@@ -125,6 +139,14 @@ CacheVal *store_get(const char *key)
     CacheVal *v = cache_get(cache, key);
     stats_cache(kind_of_key(key), v != NULL);
     return v;
+}
+
+bool store_has(const char *key)
+{
+    CacheVal *v = cache_get(cache, key);
+    if (v)
+        cacheval_unref(v);
+    return v != NULL;
 }
 
 void store_put(const char *key, CacheVal *v, int64_t ttl_ms)
@@ -236,18 +258,108 @@ static int fetch(const Row *row, bool list, const Ids *ids, const char *query, j
     return rc;
 }
 
-/* What key holds, else fetched through the client and kept: a listing for
- * dir_ttl, an object (a JSON file shown at path) for attr_ttl. Takes key. */
+/* A fetch under way: whoever asks for the same key meanwhile waits for it
+ * instead of sending the same GET (a prefetch worker and a stat, two
+ * readers of one folder). */
+typedef struct Flight {
+    char *key;
+    bool done;
+    int rc, refs;
+    CacheVal *val;
+    struct Flight *next;
+} Flight;
+
+static pthread_mutex_t flights_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flight_landed = PTHREAD_COND_INITIALIZER;
+static Flight *flights;
+
+/* Called with flights_lock held. */
+static void flight_unref(Flight *f)
+{
+    if (--f->refs > 0)
+        return;
+    if (f->val)
+        cacheval_unref(f->val);
+    free(f->key);
+    free(f);
+}
+
+/* Waits for the fetch of f; returns its result or why the wait ended
+ * (Ctrl-C, the deadline, the unmount). Called with flights_lock held. */
+static int flight_wait(Flight *f, CacheVal **out)
+{
+    int rc = 0;
+    while (!f->done && (rc = op_check()) == 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&flight_landed, &flights_lock, &until);
+    }
+    if (f->done) {
+        rc = f->rc;
+        *out = f->val ? cacheval_ref(f->val) : NULL;
+        /* The fetcher's own operation ended (its reader pressed Ctrl-C, a
+         * prefetch met its deadline); ours goes on: fetch it ourselves. */
+        if ((rc == -EINTR || rc == -ETIMEDOUT) && op_check() == 0)
+            rc = 1;
+    }
+    flight_unref(f);
+    return rc;
+}
+
+/* What key holds, else fetched through the client (once, however many
+ * ask at the same time) and kept: a listing for dir_ttl, an object (a JSON
+ * file shown at path) for attr_ttl. Takes key. */
 static int cached(char *key, const Row *row, bool list, const Ids *ids, const char *query,
                   const char *path, CacheVal **out)
 {
+    if ((*out = store_get(key))) {
+        free(key);
+        return 0;
+    }
+    pthread_mutex_lock(&flights_lock);
+    Flight *f = flights;
+    while (f && strcmp(f->key, key) != 0)
+        f = f->next;
+    if (f) {
+        f->refs++;
+        int rc = flight_wait(f, out);
+        pthread_mutex_unlock(&flights_lock);
+        if (rc != 1) {
+            free(key);
+            return rc;
+        }
+        return cached(key, row, list, ids, query, path, out);
+    }
+    Flight *mine = xcalloc(1, sizeof(*mine));
+    *mine = (Flight){.key = key, .refs = 1, .next = flights};
+    flights = mine;
+    pthread_mutex_unlock(&flights_lock);
+
     json_t *json = NULL;
-    int rc = 0;
-    if (!(*out = store_get(key)) && (rc = fetch(row, list, ids, query, &json)) == 0) {
+    int rc = fetch(row, list, ids, query, &json);
+    if (rc == 0) {
         *out = list ? &json_val_new(json)->base : &json_file_new(path, json)->base;
         store_put(key, *out, list ? store_dir_ttl_ms() : store_attr_ttl_ms());
     }
-    free(key);
+
+    pthread_mutex_lock(&flights_lock);
+    for (Flight **p = &flights; *p; p = &(*p)->next) {
+        if (*p == mine) {
+            *p = mine->next;
+            break;
+        }
+    }
+    mine->done = true;
+    mine->rc = rc;
+    mine->val = *out ? cacheval_ref(*out) : NULL;
+    pthread_cond_broadcast(&flight_landed);
+    flight_unref(mine);
+    pthread_mutex_unlock(&flights_lock);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #define ZOOMFS_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,6 +32,9 @@ typedef struct ZoomClient {
      * unless the file ends first) or -errno; never wrong bytes. */
     ssize_t (*download)(const char *download_url, int64_t off, size_t len, int64_t total,
                         char *const *parts, size_t part_len, int64_t *total_out);
+    /* Zoom is near a rate limit for this account: fetching ahead of
+     * readers should wait. */
+    bool (*busy)(void);
 } ZoomClient;
 
 /* The production client (api.c and cdn.c). */

@@ -42,6 +42,7 @@ typedef struct {
     char *config_path;
     size_t readahead_max; /* bytes */
     size_t max_inodes;    /* entries the kernel may hold before it is asked to forget */
+    int prefetch;         /* objects of a listing fetched at once ahead of the reader */
     int connect_timeout;  /* seconds */
     int io_timeout;       /* seconds without progress before a request fails */
     int retry_max;        /* attempts per idempotent request */

@@ -42,6 +42,8 @@ typedef struct {
     char *location;
     char *retry_after;
     char *ratelimit_type;
+    int64_t ratelimit_limit;     /* X-RateLimit-Limit, or -1 */
+    int64_t ratelimit_remaining; /* X-RateLimit-Remaining, or -1 */
     char *content_range;
     int64_t content_length; /* -1 when unknown */
     char *error;            /* curl's message on transport failure, else NULL */

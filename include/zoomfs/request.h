@@ -50,6 +50,7 @@ typedef struct {
     int io_timeout_s; /* seconds of no progress before one attempt fails */
 } RequestLimits;
 
+/* Sets the bounds; calls go unpaced from here (see request.c). */
 void request_init(const RequestLimits *limits);
 
 /* The transport: http_send in production; unit tests put their own. */
@@ -60,6 +61,10 @@ void request_set_transport(RequestSend send);
  * which the caller frees, or -errno (resp freed). The reason for a failure
  * is logged once and kept in .zoomfs/errors. */
 int request_run(Call *c, HttpResponse *resp);
+
+/* The account is near a rate limit (a daily one ran out or nearly, per
+ * X-RateLimit-Remaining): work no reader asked for yet should wait. */
+bool request_busy(void);
 
 /* Zoom's error body as one line: "Validation Failed. (duration: Invalid
  * field.)" — its message and each field error, control characters escaped.

@@ -18,6 +18,7 @@ typedef enum {
     STAT_RANGE_REQUESTS,
     STAT_URL_RESOLVES,
     STAT_REFRESHES,
+    STAT_PREFETCHED,
     STAT__COUNT
 } StatCounter;
 
@@ -31,6 +32,10 @@ void stats_request(const char *route, long status);
 
 /* Counts one refusal of operation op (a string literal) with errno err. */
 void stats_refusal(const char *op, int err);
+
+/* A value read each time .zoomfs/stats is: name (a string constant) and
+ * how to read it (thread-safe). rss_bytes is always there. */
+void stats_gauge(const char *name, int64_t (*read)(void));
 
 /* Counts one cache lookup of a kind of value (a string that lives as long
  * as the process): a hit, or a miss. */

@@ -41,6 +41,8 @@ int64_t store_mount_time(void);
 char *store_key(const Row *row, const char *a, const char *b);
 
 CacheVal *store_get(const char *key);
+/* Whether key holds a value, without counting a hit or a miss. */
+bool store_has(const char *key);
 void store_put(const char *key, CacheVal *v, int64_t ttl_ms);
 void store_drop(const char *key);
 /* Drops the keys of a row (all of them, or those of value a). */
@@ -52,6 +54,8 @@ int64_t store_attr_ttl_ms(void);
 typedef struct {
     CacheVal base;
     json_t *json;
+    int misses; /* its objects fetched one at a time since it came (atomic):
+                   a reader is going through them (node.c fetches ahead) */
 } JsonVal;
 JsonVal *json_val_new(json_t *json); /* takes json */
 /* Roughly the memory a JSON value takes, for the cache's byte bound. */

@@ -23,6 +23,7 @@ typedef struct {
     const char *body;
     const char *retry_after;
     const char *ratelimit_type;
+    int64_t limit, remaining; /* X-RateLimit-Limit and -Remaining, 0: absent */
 } Answer;
 
 static Answer script[16];
@@ -33,7 +34,8 @@ static char last_method[8];
 
 static void set_script(const Answer *a, int n)
 {
-    memcpy(script, a, (size_t)n * sizeof(*a));
+    if (n > 0)
+        memcpy(script, a, (size_t)n * sizeof(*a));
     nscript = n;
     next_answer = 0;
     api_sends = 0;
@@ -65,6 +67,49 @@ static void fake_send(const HttpRequest *req, HttpResponse *resp)
         strbuf_append(&resp->body, a.body, strlen(a.body));
     resp->retry_after = a.retry_after ? xstrdup(a.retry_after) : NULL;
     resp->ratelimit_type = a.ratelimit_type ? xstrdup(a.ratelimit_type) : NULL;
+    resp->ratelimit_limit = a.limit ? a.limit : -1;
+    resp->ratelimit_remaining = a.limit ? a.remaining : -1;
+}
+
+static const RequestLimits limits = {.max_attempts = 5, .budget_s = 120, .io_timeout_s = 30};
+
+static int64_t timed_calls(int n)
+{
+    int64_t t0 = now_ms();
+    for (int i = 0; i < n; i++)
+        CHECK_EQ_INT(api_call("GET /users", "/users", NULL, NULL), 0);
+    return now_ms() - t0;
+}
+
+/* A per-second 429 paces every call after it at 3/4 of the rate that was
+ * getting through; a daily budget running low makes the account busy. */
+static void test_pacing_after_a_per_second_429(void)
+{
+    request_init(&limits); /* unpaced */
+    set_script(NULL, 0);
+    CHECK(timed_calls(8) < 500);
+    Answer limited[] = {{.status = 429,
+                         .body = "{\"code\":429,\"message\":\"per-second\"}",
+                         .retry_after = "0",
+                         .ratelimit_type = "QPS"}};
+    set_script(limited, 1);
+    CHECK_EQ_INT(api_call("GET /users", "/users", NULL, NULL), 0);
+    /* 9 went in the last second: 6 a second from now on */
+    CHECK(timed_calls(10) >= 800);
+    CHECK_EQ_INT(api_sends, 12);
+    request_init(&limits);
+    CHECK(timed_calls(8) < 500);
+
+    CHECK(!request_busy());
+    Answer low[] = {{.status = 200, .limit = 30000, .remaining = 2000},  /* 6.7% left */
+                    {.status = 200, .limit = 30000, .remaining = 1400}}; /* 4.7% */
+    set_script(low, 2);
+    CHECK_EQ_INT(api_call("GET /users", "/users", NULL, NULL), 0);
+    CHECK(!request_busy());
+    CHECK_EQ_INT(api_call("GET /users", "/users", NULL, NULL), 0);
+    CHECK(request_busy());
+    request_init(&limits);
+    CHECK(!request_busy());
 }
 
 static void test_retries_then_success(void)
@@ -215,7 +260,6 @@ static void test_operation_deadline(void)
 int main(void)
 {
     request_set_transport(fake_send);
-    RequestLimits limits = {.max_attempts = 5, .budget_s = 120, .io_timeout_s = 30};
     request_init(&limits);
     AuthConfig ac = {.oauth_url = "https://zoom.example",
                      .api_url = "https://api.zoom.example",
@@ -228,6 +272,7 @@ int main(void)
     CHECK_EQ_INT(token_sends, 1);
     test_retries_then_success();
     test_retry_after_is_waited_out();
+    test_pacing_after_a_per_second_429();
     test_token_renewed_once_on_401();
     test_post_is_never_sent_twice();
     test_delete_whose_answer_was_lost();

@@ -6,7 +6,7 @@ import os
 from .scopes import DEFAULT as DEFAULT_SCOPES
 
 # Options POST /_sim/config may change, with the type each must have.
-RUNTIME = {"cdn_ttl": int, "qps": int, "token_lifetime": int, "max_live_tokens": int,
+RUNTIME = {"cdn_ttl": int, "qps": int, "latency": int, "daily_spent": int, "token_lifetime": int, "max_live_tokens": int,
            "cdn_ignore_range": bool, "scopes": str, "plan": str}
 # Runtime options of type str that take one of a few values.
 CHOICES = {"plan": ("pro", "basic")}
@@ -59,6 +59,12 @@ def parser():
     traffic.add_argument("--cdn-base", metavar="URL",
                          help="/rec/download redirects to URL/<file name> (the file key, or "
                               "an --external-file's name) instead of this server's CDN")
+    traffic.add_argument("--latency", type=_count, default=0, metavar="MS",
+                         help="answer each API request (not the CDN's) MS milliseconds late, "
+                              "as Zoom's 100-300 ms do (default 0)")
+    traffic.add_argument("--daily-spent", type=_count, default=0, metavar="N",
+                         help="requests of each label other apps on the account made today: "
+                              "X-RateLimit-Remaining starts at 30000 - N (default 0)")
     traffic.add_argument("--qps", type=_count, default=0, metavar="N",
                          help="requests per second allowed per rate-limit category "
                               "(Light, Medium, Heavy); 0 = unlimited (default)")

@@ -55,6 +55,10 @@ def counters(sim, req):
     return json_response(200, sim.journal.counters())
 
 
+def concurrency(sim, req):
+    return json_response(200, sim.journal.concurrency())
+
+
 def reset(sim, req):
     sim.journal.reset()
     return no_content()
@@ -197,6 +201,7 @@ _ROUTES = [
     ("POST", "/_sim/files/(?P<key>[^/]+)/trash", trash_file),
     ("GET", "/_sim/counters", counters),
     ("POST", "/_sim/reset", reset),
+    ("GET", "/_sim/concurrency", concurrency),
     ("GET", "/_sim/log", log),
     ("GET", "/_sim/faults", faults),
     ("POST", "/_sim/faults", add_fault),

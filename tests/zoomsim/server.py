@@ -84,7 +84,13 @@ class Handler(BaseHTTPRequestHandler):
             response = control.handle(sim, req)
             self._send(response)
         else:
-            name, response, fault = routes.respond(sim, req)
+            sim.journal.begin()
+            try:
+                name, response, fault = routes.respond(sim, req)
+                if sim.config.latency and " /cdn/" not in name:
+                    time.sleep(sim.config.latency / 1000)
+            finally:
+                sim.journal.end()
             # Logged before anything is sent, so a client that has its response can
             # already find it in /_sim/log; corrected if the body is cut short.
             planned = self._planned_bytes(response, fault)

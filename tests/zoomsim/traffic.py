@@ -16,6 +16,7 @@ class Journal:
         self._seq = 0  # keeps growing across resets, so `since` stays meaningful
         self._log = []
         self._counters = collections.defaultdict(collections.Counter)
+        self._in_flight = self._max_in_flight = 0  # API requests being served at once
 
     def record(self, entry):
         """Log a request; returns the stored entry for a later correct_bytes()."""
@@ -42,6 +43,21 @@ class Journal:
         with self._lock:
             self._log.clear()
             self._counters.clear()
+            self._max_in_flight = self._in_flight
+
+    def begin(self):
+        """An API request is being served: counts how many are at once."""
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def end(self):
+        with self._lock:
+            self._in_flight -= 1
+
+    def concurrency(self):
+        with self._lock:
+            return {"in_flight": self._in_flight, "max_in_flight": self._max_in_flight}
 
 
 class FaultError(ValueError):
@@ -144,7 +160,9 @@ def _more_parameters(kind, spec):
 
 class RateLimiter:
     """Per-category limits as Zoom counts them: --qps per second, and the daily count
-    reported in X-RateLimit-Remaining (reported only; the 429daily fault enforces)."""
+    reported in X-RateLimit-Remaining (reported only; the 429daily fault enforces).
+    --daily-spent counts what other apps on the account used today: Zoom's limits are
+    per account, shared by every app."""
 
     DAILY_LIMIT = 30000
 
@@ -176,7 +194,8 @@ class RateLimiter:
 
     def headers(self, category):
         with self._lock:
-            remaining = max(0, self.DAILY_LIMIT - self._used[category])
+            spent = self._config.daily_spent + self._used[category]
+            remaining = max(0, self.DAILY_LIMIT - spent)
         return {"X-RateLimit-Category": category,
                 "X-RateLimit-Limit": str(self.DAILY_LIMIT),
                 "X-RateLimit-Remaining": str(remaining)}

@@ -1,0 +1,108 @@
+"""Big folders and rate limits: the objects of a listing are fetched ahead
+of `ls -l`, N at a time, with the same request count as one by one; a
+per-second limit slows every request down instead of failing any; a daily
+limit that runs low stops fetching ahead.
+
+Concurrency is read from zoomsim's high-water mark of requests served at
+once (--latency makes them overlap, as Zoom's 100-300 ms do), not timed."""
+
+import os
+import re
+
+from .util import Sim, pages
+
+MEETINGS = 120
+GET_MEETING = "GET /meetings/{meetingId}"
+LIST_MEETINGS = "GET /users/{userId}/meetings"
+
+
+def stat_value(m, name):
+    text = m.path(".zoomfs", "stats").read_text()
+    found = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    return int(found.group(1)) if found else 0
+
+
+def meetings_dir(s, m):
+    user = s.users()[0]
+    return m.path("users", user["email"], "meetings")
+
+
+def ls_l(folder):
+    names = sorted(os.listdir(folder))
+    return {n: os.lstat(folder / n).st_size for n in names}
+
+
+def test_ls_l_fetches_a_big_folder_8_at_a_time(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--meetings", str(MEETINGS), "--instances", "0",
+                  "--latency", "20"])
+    m = make_mount(s)
+    folder = meetings_dir(s, m)
+    os.lstat(folder)
+    s.reset()
+    sizes = ls_l(folder)
+    assert len(sizes) == MEETINGS and all(v > 0 for v in sizes.values())
+    c = s.counters()
+    # the same requests as one by one: the pages and one GET per meeting
+    assert Sim.count(c, LIST_MEETINGS) == pages(MEETINGS)
+    assert Sim.count(c, GET_MEETING) == MEETINGS, c
+    peak = s.request("GET", "/_sim/concurrency")["max_in_flight"]
+    assert 4 <= peak <= 8 + 1, peak  # parallel, and bounded (8 workers + the reader)
+    assert stat_value(m, "prefetched") >= MEETINGS // 2
+    # each size is the length of what cat reads
+    for name in list(sizes)[:5]:
+        assert len((folder / name).read_bytes()) == sizes[name]
+
+
+def test_prefetch_0_fetches_only_what_is_asked(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--meetings", "40", "--instances", "0", "--latency", "5"])
+    m = make_mount(s, opts={"prefetch": "0"})
+    folder = meetings_dir(s, m)
+    os.lstat(folder)
+    s.reset()
+    ls_l(folder)
+    assert Sim.count(s.counters(), GET_MEETING) == 40
+    assert s.request("GET", "/_sim/concurrency")["max_in_flight"] == 1
+    assert stat_value(m, "prefetched") == 0
+
+
+def test_a_few_reads_do_not_fetch_the_whole_folder(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--meetings", "60", "--instances", "0"])
+    m = make_mount(s)
+    folder = meetings_dir(s, m)
+    names = sorted(os.listdir(folder))
+    s.reset()
+    for n in names[:2]:  # cat of two files is not a walk of the folder
+        (folder / n).read_bytes()
+    assert Sim.count(s.counters(), GET_MEETING) == 2
+
+
+def test_a_per_second_limit_slows_everyone_down_and_fails_nobody(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--meetings", str(MEETINGS), "--instances", "0",
+                  "--latency", "10", "--qps", "25"])
+    m = make_mount(s)
+    folder = meetings_dir(s, m)
+    os.lstat(folder)
+    s.reset()
+    sizes = ls_l(folder)  # raises if any stat failed
+    assert len(sizes) == MEETINGS
+    c = s.counters()
+    assert Sim.count(c, GET_MEETING, "200") == MEETINGS
+    throttled = Sim.count(c, GET_MEETING, "429")
+    # one 429 pauses every worker, not only the one that met it
+    assert 0 < throttled <= MEETINGS // 4, c
+    assert stat_value(m, "rate_limit_waits") == throttled
+    assert m.path(".zoomfs", "errors").read_text() == ""
+
+
+def test_a_daily_limit_running_low_stops_fetching_ahead(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--meetings", "60", "--instances", "0", "--latency", "5"])
+    m = make_mount(s)
+    folder = meetings_dir(s, m)
+    os.lstat(folder)
+    # what zoomsim reports in X-RateLimit-Remaining: 1% of the day left
+    s.config(daily_spent=29700)
+    s.reset()
+    ls_l(folder)
+    assert Sim.count(s.counters(), GET_MEETING) == 60  # every stat still answered
+    assert s.request("GET", "/_sim/concurrency")["max_in_flight"] == 1
+    assert stat_value(m, "prefetched") == 0
