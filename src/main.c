@@ -35,7 +35,7 @@ static struct {
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout, settled_ttl;
-    int max_inodes, prefetch;
+    int max_inodes, prefetch, cache_mb;
     int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -48,6 +48,7 @@ static struct {
          .settled_ttl = -1,
          .max_inodes = -1,
          .prefetch = -1,
+         .cache_mb = -1,
          .io_timeout = -1,
          .connect_timeout = -1,
          .op_timeout = -1};
@@ -70,6 +71,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("settled_ttl=%d", settled_ttl),
     OPT("max_inodes=%d", max_inodes),
     OPT("prefetch=%d", prefetch),
+    OPT("cache_mb=%d", cache_mb),
     OPT("recording_delete=%s", recording_delete),
     OPT("dir_ttl=%d", dir_ttl),
     OPT("attr_ttl=%d", attr_ttl),
@@ -130,6 +132,8 @@ static void usage(const char *prog)
            "    -o settled_ttl=SECONDS  how long a settled month is trusted (default 604800)\n"
            "    -o max_inodes=N         entries the kernel may hold before it is asked to\n"
            "                            forget the least recently used (default 50000)\n"
+           "    -o cache_mb=N           memory for listings and objects, in MiB (default 24,\n"
+           "                            at least 8)\n"
            "    -o prefetch=N           objects of a folder fetched at once once a reader\n"
            "                            stats them one by one, as ls -l does (default 8;\n"
            "                            0: only what is asked for)\n"
@@ -215,6 +219,8 @@ static int apply_options(char *err, size_t errlen)
         cfg.store.settled_ttl = opt.settled_ttl;
     if (opt.max_inodes >= 0)
         cfg.max_inodes = (size_t)opt.max_inodes;
+    if (opt.cache_mb >= 0)
+        cfg.store.cache_mb = opt.cache_mb < 8 ? 8 : opt.cache_mb > 4096 ? 4096 : opt.cache_mb;
     if (opt.prefetch >= 0)
         cfg.prefetch = opt.prefetch > 64 ? 64 : opt.prefetch;
     if (opt.recording_delete) {

@@ -111,11 +111,23 @@ static MonthVal *month_val_new(json_t *instances, const char *user_key, const ch
     return m;
 }
 
+/* How long a settled month on disk is trusted: between half and all of
+ * settled_ttl, the share fixed by its key, so that months stored on the
+ * same night are listed again on different nights, not all on one. */
+static int64_t settled_age_limit(const char *key)
+{
+    char hash[65];
+    sha256_hex(key, strlen(key), hash);
+    int64_t ttl = store_config()->settled_ttl,
+            share = strtol((char[]){hash[0], hash[1], 0}, NULL, 16);
+    return ttl / 2 + ttl / 2 * share / 255;
+}
+
 /* A settled month from the disk cache, if it was listed recently enough. */
 static MonthVal *month_from_disk(const char *user_key, const char *month)
 {
     char *key = disk_key("recordings", user_key, month);
-    json_t *instances = diskcache_get(key, store_config()->settled_ttl);
+    json_t *instances = diskcache_get(key, settled_age_limit(key));
     free(key);
     MonthVal *m = json_is_array(instances) ? month_val_new(instances, user_key, month) : NULL;
     if (!m)

@@ -55,7 +55,8 @@ void store_init(const ZoomClient *c, const StoreConfig *cfg, const Row *rows, si
     table = rows;
     ntable = nrows;
     users_row = tree_row(rows, nrows, NODE_USERS);
-    cache = cache_new(CACHE_ENTRIES, CACHE_BYTES);
+    size_t bytes = conf.cache_mb > 0 ? (size_t)conf.cache_mb << 20 : CACHE_BYTES;
+    cache = cache_new(CACHE_ENTRIES * (bytes > CACHE_BYTES ? bytes / CACHE_BYTES : 1), bytes);
     hidden = strmap_new(NULL);
     frozen = strmap_new(unref_json_file);
     absent = strmap_new(free);

@@ -29,6 +29,7 @@ typedef struct {
     int dir_ttl;     /* seconds listings are trusted */
     int attr_ttl;    /* seconds objects and attributes are trusted */
     int settled_ttl; /* seconds a settled month kept on disk is trusted */
+    int cache_mb;    /* the object cache's bound in MiB (0: the default) */
     char *since;     /* "YYYY-MM": first month folder, overrides created_at */
     uid_t uid;
     gid_t gid;

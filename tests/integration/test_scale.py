@@ -9,7 +9,7 @@ once (--latency makes them overlap, as Zoom's 100-300 ms do), not timed."""
 import os
 import re
 
-from .util import Sim, pages
+from .util import Sim, pages, run
 
 MEETINGS = 120
 GET_MEETING = "GET /meetings/{meetingId}"
@@ -106,3 +106,37 @@ def test_a_daily_limit_running_low_stops_fetching_ahead(make_sim, make_mount):
     assert Sim.count(s.counters(), GET_MEETING) == 60  # every stat still answered
     assert s.request("GET", "/_sim/concurrency")["max_in_flight"] == 1
     assert stat_value(m, "prefetched") == 0
+
+
+def gauges(m):
+    text = m.path(".zoomfs", "stats").read_text()
+    return {k: int(v) for k, v in
+            re.findall(r"^(rss_bytes|inodes|cache_bytes|cache_entries) (\d+)$", text, re.M)}
+
+
+def test_memory_does_not_grow_with_the_paths_visited(make_sim, make_mount):
+    """A walk of a big account: the kernel's entries stay under max_inodes,
+    the cache under cache_mb, and resident memory stops growing once the
+    cache is full (an unbounded cache would add ~750 bytes a path; the
+    sanitizer's allocator alone adds ~200)."""
+    s = make_sim(["--users", "450", "--seed", "3", "--months", "12", "--meetings", "3",
+                  "--instances", "6", "--webinar-users", "0"])
+    m = make_mount(s, opts={"max_inodes": "1500", "cache_mb": "8"},
+                   env={"ASAN_OPTIONS": "halt_on_error=1:detect_leaks=1:quarantine_size_mb=0"})
+    users = m.path("users")
+    emails = sorted(os.listdir(users))
+    third = len(emails) // 3
+
+    def walk(part):
+        cp = run(["find"] + [str(users / e) for e in part], timeout=600)
+        return cp.stdout.count(b"\n")
+
+    first = walk(emails[:third])
+    g1 = gauges(m)
+    rest = walk(emails[third:])
+    g2 = gauges(m)
+    assert first + rest > 20000, (first, rest)
+    assert g2["cache_bytes"] <= 8 << 20
+    assert g2["inodes"] <= 1500 + 1500 // 10, g2  # the worker trims in batches
+    growth = (g2["rss_bytes"] - g1["rss_bytes"]) / rest
+    assert growth < 400, "%.0f bytes a path (%s -> %s)" % (growth, g1, g2)

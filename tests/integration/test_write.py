@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import shutil
 import stat
 import urllib.parse
@@ -1311,3 +1312,32 @@ def test_mkdir_in_users_invites_once(make_sim, make_mount):
     assert_no_write(s.log(mark))
     ro = make_mount(s, opts={"ro": True}, name="ro")
     expect_errno(errno.EROFS, os.mkdir, ro.path("users", "other@example.com"))
+
+
+def test_the_readme_move_command_moves_recordings_and_nothing_else(make_sim, make_mount,
+                                                                     tmp_path):
+    """The README's `rsync --remove-source-files` line, run as written: every
+    recording goes to the trash once copied; no meeting, webinar or user is
+    deleted (removing a meetings/<id>.json would delete the meeting)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    line = next(x for x in readme.splitlines()
+                if x.startswith("rsync ") and "--remove-source-files" in x)
+    s = make_sim(RSYNC_SIM + ["--webinars", "1"], name="move-sim")
+    m = make_mount(s)
+    before = s.account()
+    argv = shlex.split(line)
+    argv = [str(m.path("users")) + "/" if a == "/mnt/zoom/users/" else
+            str(tmp_path / "dest") + "/" if a == "/backup/zoom/" else a for a in argv]
+    assert argv[-2] == str(m.path("users")) + "/", argv
+    cp = run(argv, check=False, timeout=300)
+    assert cp.returncode == 0, cp.stderr.decode(errors="replace")
+    deletes = [e for e in s.log(0) if e["method"] == "DELETE"]
+    assert deletes and all(e["route"].startswith("DELETE /meetings/{meetingId}/recordings")
+                           for e in deletes), show(deletes)
+    after = s.account(refresh=True)
+    assert before["meetings"] and after["meetings"] == before["meetings"]
+    assert before["webinars"] and after["webinars"] == before["webinars"]
+    assert after["users"] == before["users"]
+    copied = list((tmp_path / "dest").rglob("*.mp4"))
+    assert copied, "nothing was moved"
+    assert not list(m.path("users").rglob("*.mp4"))
