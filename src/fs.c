@@ -53,6 +53,7 @@ static void begin(fuse_req_t req)
 {
     current = req;
     op_begin();
+    op_set_caller(fuse_req_ctx(req)->pid);
 }
 
 static void end(void)

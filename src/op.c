@@ -15,6 +15,7 @@ static bool stopping;
 
 static __thread int64_t deadline; /* now_ms() clock; 0: not in an operation */
 static __thread bool reported;
+static __thread int caller;
 
 void op_init(int timeout_s)
 {
@@ -27,9 +28,20 @@ void op_begin(void)
     reported = false;
 }
 
+void op_set_caller(int pid)
+{
+    caller = pid;
+}
+
+int op_caller(void)
+{
+    return caller;
+}
+
 void op_end(void)
 {
     deadline = 0;
+    caller = 0;
 }
 
 void op_set_interrupt_check(bool (*check)(void))

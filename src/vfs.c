@@ -6,6 +6,7 @@
 #include "zoomfs/edit.h"
 #include "zoomfs/errmap.h"
 #include "zoomfs/log.h"
+#include "zoomfs/op.h"
 #include "zoomfs/node.h"
 #include "zoomfs/scratch.h"
 #include "zoomfs/stats.h"
@@ -404,6 +405,31 @@ void vfs_release(Handle *h)
 /* ---- removals and folders ---------------------------------------------------- */
 
 /* unlink and rmdir: what the row's kind does to remove it. */
+/* rsync --remove-source-files and rclone move remove each file they copied:
+ * a recording, moved out of the cloud, but not a meeting, which would be
+ * deleted for having been backed up. Only an rm, an editor or a script
+ * deletes those. */
+static bool caller_moves_files(void)
+{
+    static const char *const movers[] = {"rsync", "rclone"};
+    int pid = op_caller();
+    if (pid <= 0)
+        return false;
+    char file[32], comm[32] = "";
+    snprintf(file, sizeof(file), "/proc/%d/comm", pid);
+    FILE *f = fopen(file, "re");
+    if (f) {
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = '\0';
+        fclose(f);
+    }
+    comm[strcspn(comm, "\n")] = '\0';
+    for (size_t i = 0; i < sizeof(movers) / sizeof(movers[0]); i++)
+        if (strcmp(comm, movers[i]) == 0)
+            return true;
+    return false;
+}
+
 static int remove_node(const char *op, const char *path, bool dir)
 {
     Resolved r;
@@ -419,6 +445,10 @@ static int remove_node(const char *op, const char *path, bool dir)
         return dir ? -ENOTDIR : -EISDIR;
     if (!r.e.tp.row->ops->remove)
         return refuse(op, path, EPERM, "Zoom has no removal for it");
+    if (!(r.e.tp.row->flags & ROW_MOVABLE) && caller_moves_files())
+        return refuse(op, path, EPERM,
+                      "a copy tool removes recordings only (rsync --remove-source-files); rm "
+                      "it to delete it in Zoom");
     return r.e.tp.row->ops->remove(&r.e);
 }
 

@@ -15,6 +15,9 @@ void op_init(int timeout_s);
 
 /* This thread starts serving an operation: its deadline starts now. */
 void op_begin(void);
+/* The process whose request this thread serves (0: none, or not known). */
+void op_set_caller(int pid);
+int op_caller(void);
 void op_end(void);
 
 /* How fs learns whether the FUSE request of this thread was interrupted

@@ -38,6 +38,8 @@ enum {
     ROW_WEBINAR = 1 << 2,  /* exists only for users with the webinar add-on */
     ROW_SCRATCH = 1 << 3,  /* a folder where editors and scripts may keep their own files */
     ROW_NEW_JSON = 1 << 4, /* a folder where a new *.json file becomes a POST */
+    ROW_MOVABLE = 1 << 5,  /* rsync --remove-source-files may remove it (recordings): of
+                              the rest, a copy tool's unlink is refused, only rm deletes */
 };
 
 typedef struct KindOps KindOps; /* kind.h: the code a row needs */

@@ -1341,3 +1341,26 @@ def test_the_readme_move_command_moves_recordings_and_nothing_else(make_sim, mak
     copied = list((tmp_path / "dest").rglob("*.mp4"))
     assert copied, "nothing was moved"
     assert not list(m.path("users").rglob("*.mp4"))
+
+
+def test_rsync_without_filters_moves_recordings_but_deletes_no_meeting(make_sim, make_mount,
+                                                                       tmp_path):
+    """Forgetting the filters costs nothing: rsync's unlink of a meeting or
+    webinar file it copied is refused (EPERM, a hint in the log), rm of the
+    same file still deletes it."""
+    s = make_sim(RSYNC_SIM + ["--webinars", "1"], name="move-sim2")
+    m = make_mount(s)
+    before = s.account()
+    cp = run(["rsync", "-a", "--remove-source-files", str(m.path("users")) + "/",
+              str(tmp_path / "dest") + "/"], check=False, timeout=300)
+    assert cp.returncode == 23, cp  # some files were not removed: said, not hidden
+    refused = failed_removals(cp.stderr.decode(errors="replace"))
+    assert any("/meetings/" in x for x in refused) and any("/webinars/" in x for x in refused)
+    after = s.account(refresh=True)
+    assert after["meetings"] == before["meetings"] and after["webinars"] == before["webinars"]
+    assert not list(m.path("users").rglob("*.mp4"))  # the recordings were moved
+    assert "rm it to delete it in Zoom" in m.read_log()
+    # an explicit rm is still a DELETE
+    meeting = next(iter(m.path("users").glob("*/meetings/*.json")))
+    meeting.unlink()
+    assert any(e["route"] == "DELETE /meetings/{meetingId}" for e in s.log(0))
