@@ -190,6 +190,20 @@ void fs_request_refresh(void)
     refresh_wanted = 1;
 }
 
+/* A write to .zoomfs/refresh is done when the caches are: the worker drops
+ * them (it may talk to the kernel, a request handler may not) and this
+ * waits for it, so the next command sees Zoom as it is now. */
+static void refresh_and_wait(void)
+{
+    int64_t before = stats_get(STAT_REFRESHES), until = now_ms() + 5000;
+    lock(&F.lock);
+    refresh_wanted = 1;
+    pthread_cond_signal(&F.wake);
+    unlock(&F.lock);
+    while (stats_get(STAT_REFRESHES) == before && now_ms() < until && op_sleep(10) == 0)
+        ;
+}
+
 static void on_sighup(int sig)
 {
     (void)sig;
@@ -738,7 +752,7 @@ static int serve(struct fuse_cmdline_opts *o)
     sigemptyset(&hup.sa_mask);
     sigaction(SIGHUP, &hup, NULL); /* after libfuse's: SIGHUP refreshes, it does not unmount */
     op_set_interrupt_check(interrupted);
-    vfs_init(queue_stale, fs_request_refresh);
+    vfs_init(queue_stale, refresh_and_wait);
     F.stopping = false;
     pthread_create(&F.worker, NULL, worker, NULL);
     struct fuse_loop_config lc = {.clone_fd = o->clone_fd, .max_idle_threads = o->max_idle_threads};

@@ -68,7 +68,7 @@ static int mount_dir_getattr(const Entry *e, struct stat *st)
 
 const KindOps node_root_ops = {.getattr = mount_dir_getattr};
 
-const char *const node_meta_names[] = {"stats", "errors", "version", NULL};
+const char *const node_meta_names[] = {"stats", "errors", "version", "refresh", NULL};
 
 static int meta_list(const Entry *e, NodeAdd add, void *ctx)
 {
@@ -89,6 +89,8 @@ static int meta_text(const Entry *e, char **text, size_t *len)
         *text = stats_render_errors(len);
     else if (strcmp(name, "version") == 0)
         *text = xasprintf("zoomfs %s\n", ZOOMFS_VERSION), *len = strlen(*text);
+    else if (node_is_trigger(e))
+        *text = xstrdup(""), *len = 0; /* written to, never read from */
     else
         return -ENOENT;
     return 0;
@@ -100,9 +102,15 @@ static int meta_getattr(const Entry *e, struct stat *st)
     size_t len;
     int rc = meta_text(e, &text, &len);
     if (rc == 0)
-        store_fill_file(st, (int64_t)len, wall_seconds(), e->tp.row->mode);
+        store_fill_file(st, (int64_t)len, wall_seconds(),
+                        node_is_trigger(e) ? 0200 : e->tp.row->mode);
     free(text);
     return rc;
+}
+
+bool node_is_trigger(const Entry *e)
+{
+    return e->tp.kind == NODE_META_FILE && strcmp(e->tp.name, "refresh") == 0;
 }
 
 const KindOps node_text_ops = {.getattr = meta_getattr, .text = meta_text};

@@ -33,6 +33,9 @@ int node_patch(const Entry *e, const json_t *original, const json_t *edited, jso
 int node_post(const Entry *folder, const Row *child, const json_t *edited, char **new_id,
               json_t **created);
 
+/* .zoomfs/refresh: a file whose write is an action (vfs drops every cache). */
+bool node_is_trigger(const Entry *e);
+
 /* The names of .zoomfs/. */
 extern const char *const node_meta_names[];
 

@@ -6,12 +6,14 @@ import errno
 import json
 import os
 import re
+import signal
+import stat
 import time
 import urllib.parse
 
 import pytest
 
-from .util import (SimError, first_media_file, is_mounted, pages, run, user_key,
+from .util import (SimError, first_media_file, is_mounted, pages, run, user_key, wait_until,
                    zoomfs_bin)
 
 # More than 300 users, so listing them takes more than one page.
@@ -291,7 +293,7 @@ def test_version_and_help():
 
 
 def test_zoomfs_meta_files(sim, mnt):
-    assert sorted(os.listdir(mnt.path(".zoomfs"))) == ["errors", "stats", "version"]
+    assert sorted(os.listdir(mnt.path(".zoomfs"))) == ["errors", "refresh", "stats", "version"]
     version = mnt.path(".zoomfs", "version").read_bytes()
     assert version == run([zoomfs_bin(), "--version"]).stdout
     assert os.stat(mnt.path(".zoomfs", "version")).st_size == len(version)
@@ -304,6 +306,34 @@ def test_zoomfs_meta_files(sim, mnt):
     mnt.path(".zoomfs", "errors").read_bytes()
     with pytest.raises(OSError):
         open(mnt.path(".zoomfs", "stats"), "w")
+
+
+def test_refresh_file_and_sighup_show_changes_made_elsewhere_at_once(make_sim, make_mount):
+    """With hour-long TTLs a change made in the portal is not seen; writing
+    to .zoomfs/refresh, or SIGHUP, drops every cache (and the kernel's) and
+    the next read asks Zoom again. SIGHUP does not unmount."""
+    s = make_sim(["--users", "1", "--meetings", "1", "--instances", "1"])
+    m = make_mount(s, opts={"dir_ttl": "3600", "attr_ttl": "3600"})
+    user = s.users()[0]
+    meeting = next(iter(s.account()["meetings"][user["id"]]))
+    f = m.path("users", user["email"], "meetings", "%s.json" % meeting["id"])
+    assert json.loads(f.read_bytes())["topic"] == meeting["topic"]
+    assert stat.S_IMODE(os.stat(m.path(".zoomfs", "refresh")).st_mode) == 0o200
+    for n, how in enumerate(("write", "sighup"), start=1):
+        topic = "Changed in the portal %d" % n
+        s.patch_meeting(meeting["id"], {"topic": topic})
+        assert json.loads(f.read_bytes())["topic"] != topic  # cached for an hour
+        if how == "write":
+            run(["sh", "-c", "echo 1 > '%s'" % m.path(".zoomfs", "refresh")])
+        else:
+            os.kill(m.pid, signal.SIGHUP)
+            wait_until(lambda: m.stats()[0].get("refreshes") == n, 10, what="the refresh")
+        assert m.stats()[0]["refreshes"] == n
+        doc = json.loads(f.read_bytes())
+        assert doc["topic"] == topic
+        assert os.stat(f).st_size == len(f.read_bytes())  # the kernel's size too
+    assert is_mounted(m.mnt)
+    assert m.read_log().count("refresh: dropped every cached listing") == 2
 
 
 def test_zoomfs_stats_match_the_emulator(sim, make_mount):

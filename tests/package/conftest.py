@@ -134,6 +134,7 @@ class Account:
         self.root_existed = self.root.exists()
         self.mnt = self.root / self.name
         self.state = Path("/var/lib/zoomfs") / self.name
+        self.cache = Path("/var/cache/zoomfs") / self.name
         CONF_DIR.mkdir(parents=True, exist_ok=True)
         write_private(self.conf, "ZOOM_ACCOUNT_ID = %s\nZOOM_CLIENT_ID = %s\n"
                       "ZOOM_CLIENT_SECRET = %s\n"
@@ -148,6 +149,7 @@ class Account:
             if p.exists():
                 p.unlink()
         shutil.rmtree(self.state, ignore_errors=True)
+        shutil.rmtree(self.cache, ignore_errors=True)
         for d in (self.mnt, self.root if not self.root_existed else None):
             if d is not None and d.is_dir() and not is_mounted(d):
                 try:

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -171,6 +172,12 @@ def test_service_is_ready_once_mounted_and_stopping_at_unmount(installed, sim, m
                        capture_output=True, text=True, timeout=30)
     assert "Read-only file system" in e.value.stderr
     assert (account.state / "mtimes").exists()
+    assert account.cache.is_dir() and stat.S_IMODE(account.cache.stat().st_mode) == 0o700
+    # systemctl reload: SIGHUP drops every cache; the mount stays
+    svc.unit.run("ExecReload", extra_env={"MAINPID": str(proc.pid)})
+    wait_until(lambda: "refresh: dropped" in svc.log.read_text(errors="replace"), 10,
+               what="the refresh")
+    assert proc.poll() is None and svc.ls_users() == emails(sim)
 
     svc.stop()
     assert proc.wait(timeout=30) == 0, tail(svc.log)

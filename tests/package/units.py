@@ -5,7 +5,7 @@ unit files and do what the service manager does with the settings they use.
 Supported (and nothing else, so a unit that starts to rely on more fails here
 instead of being run wrongly): the specifiers %i %I %n %N %p %P %j %%;
 Environment= and EnvironmentFile= (with "-"), the files overriding;
-StateDirectory= and StateDirectoryMode=; Exec*= lines with the "-" prefix,
+StateDirectory=, CacheDirectory= and their modes; Exec*= lines with the "-" prefix,
 quoting, "${VAR}" (one word) and "$VAR" as a word of its own (split at
 whitespace: zero or more words). See systemd.service(5) and systemd.exec(5).
 """
@@ -123,22 +123,26 @@ class Unit:
         return env
 
     def make_state_directories(self):
-        """What systemd does for StateDirectory= before ExecStartPre."""
-        mode = int(self.value("Service", "StateDirectoryMode", "0755"), 8)
+        """What systemd does for StateDirectory= and CacheDirectory= before
+        ExecStartPre."""
         made = []
-        for v in self.values("Service", "StateDirectory"):
-            for rel in v.split():
-                d = Path("/var/lib") / rel
-                d.mkdir(parents=True, exist_ok=True)
-                d.chmod(mode)
-                made.append(d)
+        for kind, base in (("State", "/var/lib"), ("Cache", "/var/cache")):
+            mode = int(self.value("Service", kind + "DirectoryMode", "0755"), 8)
+            for v in self.values("Service", kind + "Directory"):
+                for rel in v.split():
+                    d = Path(base) / rel
+                    d.mkdir(parents=True, exist_ok=True)
+                    d.chmod(mode)
+                    made.append(d)
         return made
 
     # -- command lines ---------------------------------------------------
 
-    def commands(self, key):
-        """[(argv, ignore_failure)] of the Exec<key>= lines."""
+    def commands(self, key, extra_env=None):
+        """[(argv, ignore_failure)] of the Exec<key>= lines ($MAINPID and the
+        like come in extra_env)."""
         env = self.environment()
+        env.update(extra_env or {})
         out = []
         for line in self.values("Service", key):
             ignore = False
@@ -173,7 +177,7 @@ class Unit:
         """Runs every Exec<key>= line in order, as systemd does: a failing
         line without "-" stops there. Returns [CompletedProcess]."""
         done = []
-        for argv, ignore in self.commands(key):
+        for argv, ignore in self.commands(key, extra_env):
             cp = subprocess.run(argv, env=self.process_env(extra_env), capture_output=True,
                                 text=True, stdin=subprocess.DEVNULL, timeout=timeout)
             done.append(cp)
