@@ -155,10 +155,14 @@ static int fetch_token(char **err)
     return rc;
 }
 
+static const RequestBearer bearer = {
+    .header = auth_header, .reject = auth_reject, .release = auth_free};
+
 int auth_init(const AuthConfig *cfg, char **err)
 {
     *err = NULL;
     conf = *cfg;
+    request_set_bearer(&bearer);
     set_api_base(conf.api_url);
     bool s2s = conf.account_id && conf.client_id && conf.client_secret;
     if (!s2s && conf.static_token) {

@@ -2,7 +2,6 @@
  * safety, for every kind of request. */
 #include "zoomfs/request.h"
 
-#include "zoomfs/auth.h"
 #include "zoomfs/jsonfile.h"
 #include "zoomfs/log.h"
 #include "zoomfs/op.h"
@@ -20,6 +19,7 @@
 
 static RequestLimits limits = {.max_attempts = 5, .budget_s = 120, .io_timeout_s = 30};
 static RequestSend transport = http_send;
+static const RequestBearer *bearer_source;
 
 /* Zoom's limits are the account's: a per-second 429 asks every call to
  * slow down, not only the one that met it. Every API call waits out the
@@ -48,6 +48,17 @@ void request_init(const RequestLimits *l)
     memset(&pace, 0, sizeof(pace));
     pause_until = busy_until = 0;
     pthread_mutex_unlock(&pace_lock);
+}
+
+void request_set_bearer(const RequestBearer *b)
+{
+    bearer_source = b;
+}
+
+static void release_bearer(char *header)
+{
+    if (header && bearer_source)
+        bearer_source->release(header);
 }
 
 void request_set_transport(RequestSend send)
@@ -253,8 +264,11 @@ static int attempt(Call *c, Attempts *a, HttpResponse *resp)
     if (c->prepare && (rc = c->prepare(c)) != 0)
         return rc;
     if (c->bearer) {
-        auth_free(a->bearer);
-        if ((rc = auth_header(&a->bearer)) != 0)
+        release_bearer(a->bearer);
+        a->bearer = NULL;
+        if (!bearer_source)
+            return -EACCES; /* no credentials were set up */
+        if ((rc = bearer_source->header(&a->bearer)) != 0)
             return rc;
         c->req.authorization = a->bearer;
     }
@@ -284,7 +298,7 @@ static int again(Call *c, Attempts *a, HttpResponse *resp, ErrMapping m, int *rc
          * POST may go again, once. */
         a->renewed = true;
         log_info("%s: token refused, renewing", c->what);
-        if (auth_reject(a->bearer) == 0)
+        if (bearer_source && bearer_source->reject(a->bearer) == 0)
             return 1;
     }
     if (m.action == ERRACT_RESOLVE && c->stale && a->resolves++ < c->max_resolves) {
@@ -344,7 +358,7 @@ int request_run(Call *c, HttpResponse *resp)
     if (rc != 0)
         http_response_free(resp);
     c->req.authorization = NULL;
-    auth_free(a.bearer);
+    release_bearer(a.bearer);
     if (!c->quiet || rc == 0) {
         free(c->reason);
         c->reason = NULL;

@@ -65,7 +65,7 @@ step "emulator, integration and contract tests (pytest)"
 export ZOOMFS_BIN="$ROOT/build-test/zoomfs"
 pytest_dirs=()
 [ -d tests/zoomsim ] && pytest_dirs+=(tests/zoomsim)
-pytest_dirs+=(tests/integration tests/contract tests/package)
+pytest_dirs+=(tests/structure tests/integration tests/contract tests/package)
 /usr/bin/python3 -m pytest "${pytest_dirs[@]}" -v -rfE -p no:cacheprovider "$@"
 rc=$?
 # 5 = no test collected: that is a failure of this script, not a pass.

@@ -53,6 +53,17 @@ typedef struct {
 /* Sets the bounds; calls go unpaced from here (see request.c). */
 void request_init(const RequestLimits *limits);
 
+/* Where Authorization values come from: auth.c registers itself at init
+ * (request stays below auth). header: a valid "Bearer …" value, malloc'd,
+ * freed with release; reject: that value was refused, returns 0 when a
+ * renewed one may be tried. */
+typedef struct {
+    int (*header)(char **out);
+    int (*reject)(const char *used);
+    void (*release)(char *header);
+} RequestBearer;
+void request_set_bearer(const RequestBearer *bearer);
+
 /* The transport: http_send in production; unit tests put their own. */
 typedef void (*RequestSend)(const HttpRequest *req, HttpResponse *resp);
 void request_set_transport(RequestSend send);

@@ -3,8 +3,11 @@
 #include "check.h"
 #include "zoomfs/rows.h"
 #include "zoomfs/tree.h"
+#include "zoomfs/util.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void check_kind(const char *path, NodeKind kind, NodeKind parent, const char *file, int line)
 {
@@ -40,6 +43,34 @@ static void test_rows(void)
                NODE_INSTANCE);
     CHECK_KIND("/users/a@b.com/recordings/2025-03/x/audio_only_10.00.00Z.m4a", NODE_MEDIA,
                NODE_INSTANCE);
+}
+
+/* Every row of the real table, whatever rows are added: a path made from
+ * its pattern parses back to its kind, under its parent's kind. */
+static void test_every_pattern_parses(void)
+{
+    static const char *const values[][2] = {{"{user}", "a@b.com"},
+                                            {"{id}", "123"},
+                                            {"{month}", "2025-03"},
+                                            {"{instance}", "2025-03-15T10.00.00Z_x_1"},
+                                            {"{name}", "f.mp4"}};
+    for (size_t i = 0; i < nrows; i++) {
+        char *path = xasprintf("/%s", rows[i].pattern);
+        for (size_t k = 0; k < sizeof(values) / sizeof(values[0]); k++) {
+            const char *value = values[k][1];
+            if (k == 4 && rows[i].parent == NODE_META)
+                value = "stats";
+            char *at;
+            while ((at = strstr(path, values[k][0]))) {
+                *at = '\0';
+                char *next = xasprintf("%s%s%s", path, value, at + strlen(values[k][0]));
+                free(path);
+                path = next;
+            }
+        }
+        check_kind(path, rows[i].kind, rows[i].parent, __FILE__, __LINE__);
+        free(path);
+    }
 }
 
 static void test_placeholders(void)
@@ -97,6 +128,7 @@ static void test_dirs(void)
 int main(void)
 {
     test_rows();
+    test_every_pattern_parses();
     test_placeholders();
     test_scratch_and_invalid();
     test_dirs();
