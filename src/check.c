@@ -527,6 +527,28 @@ static void print_scopes(void)
         printf("scopes      %s\n", *token_scopes ? token_scopes : "(none in the token response)");
 }
 
+/* One cheap read of each area, in order: a user first, then what needs one. */
+static void try_areas(User *u, FileRef *f)
+{
+    if (check_users(u)) {
+        int webinar = check_settings(u);
+        check_list(&areas[MEETINGS], u, "meetings", "GET /meetings/{meetingId}", "/meetings/%s");
+        if (webinar == 0)
+            skip(&areas[WEBINARS], "no webinar add-on: nothing to list");
+        else
+            check_list(&areas[WEBINARS], u, "webinars", "GET /webinars/{webinarId}",
+                       "/webinars/%s");
+        check_recordings(u, f);
+        if (f->url)
+            check_download(f);
+    }
+    for (int i = SETTINGS; i < NAREAS; i++)
+        if (!areas[i].tried && !areas[i].note)
+            skip(&areas[i], !u->id && areas[USERS].rc ? "users cannot be listed"
+                            : !u->id                  ? "no user to try"
+                                                      : "recordings cannot be listed");
+}
+
 int check_run(void)
 {
     char *base = auth_api_url("");
@@ -537,24 +559,7 @@ int check_run(void)
 
     User u = {0};
     FileRef f = {0};
-    if (check_users(&u)) {
-        int webinar = check_settings(&u);
-        check_list(&areas[MEETINGS], &u, "meetings", "GET /meetings/{meetingId}", "/meetings/%s");
-        if (webinar == 0)
-            skip(&areas[WEBINARS], "no webinar add-on: nothing to list");
-        else
-            check_list(&areas[WEBINARS], &u, "webinars", "GET /webinars/{webinarId}",
-                       "/webinars/%s");
-        check_recordings(&u, &f);
-        if (f.url)
-            check_download(&f);
-    }
-    for (int i = SETTINGS; i < NAREAS; i++)
-        if (!areas[i].tried && !areas[i].note)
-            skip(&areas[i], !u.id && areas[USERS].rc ? "users cannot be listed"
-                            : !u.id                  ? "no user to try"
-                                                     : "recordings cannot be listed");
-
+    try_areas(&u, &f);
     print_columns("AREA", "READ", "CHANGES", NULL);
     StrBuf blocked;
     strbuf_init(&blocked);
