@@ -186,17 +186,9 @@ static void take(char **dst, char *src)
     }
 }
 
-static int apply_options(char *err, size_t errlen)
+/* The numbers: -1 (or 0 where 0 means nothing) is "not given". */
+static void apply_numbers(void)
 {
-    take(&cfg.auth.api_url, opt.api_url);
-    cfg.auth.api_url_explicit = opt.api_url != NULL;
-    take(&cfg.auth.oauth_url, opt.oauth_url);
-    take(&cfg.cafile, opt.cafile);
-    take(&cfg.config_path, opt.config);
-    take(&cfg.store.since, opt.since);
-    take(&cfg.ledger_path, opt.ledger);
-    cfg.store.read_only = opt.ro;
-    cfg.foreground = opt.foreground;
     if (opt.dir_ttl >= 0)
         cfg.store.dir_ttl = opt.dir_ttl;
     if (opt.attr_ttl >= 0)
@@ -223,6 +215,20 @@ static int apply_options(char *err, size_t errlen)
         cfg.store.cache_mb = opt.cache_mb < 8 ? 8 : opt.cache_mb > 4096 ? 4096 : opt.cache_mb;
     if (opt.prefetch >= 0)
         cfg.prefetch = opt.prefetch > 64 ? 64 : opt.prefetch;
+}
+
+static int apply_options(char *err, size_t errlen)
+{
+    take(&cfg.auth.api_url, opt.api_url);
+    cfg.auth.api_url_explicit = opt.api_url != NULL;
+    take(&cfg.auth.oauth_url, opt.oauth_url);
+    take(&cfg.cafile, opt.cafile);
+    take(&cfg.config_path, opt.config);
+    take(&cfg.store.since, opt.since);
+    take(&cfg.ledger_path, opt.ledger);
+    cfg.store.read_only = opt.ro;
+    cfg.foreground = opt.foreground;
+    apply_numbers();
     if (opt.recording_delete) {
         if (strcmp(opt.recording_delete, "delete") == 0)
             cfg.store.recording_delete_permanent = true;
