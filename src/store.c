@@ -220,9 +220,10 @@ json_t *json_file_value(const JsonFile *f)
 }
 
 /* Fields Zoom hands out fresh on every GET (start_url carries a new host
- * token each time): they do not make the object new, so they do not move its
- * mtime, which would make every nightly rsync copy every meeting again. */
-static const char *const volatile_fields[] = {"start_url", NULL};
+ * token each time; a pending user's created_at is the time of the call):
+ * they do not make the object new, so they do not move its mtime, which
+ * would make every nightly rsync copy it again. */
+static const char *const volatile_fields[] = {"start_url", "created_at", NULL};
 
 JsonFile *json_file_new(const char *path, json_t *json)
 {

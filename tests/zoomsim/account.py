@@ -249,7 +249,10 @@ class Account:
 
     @_locked
     def get_user(self, ref):
-        return copy.deepcopy(self.user(ref).fields)
+        fields = copy.deepcopy(self.user(ref).fields)
+        if fields.get("status") == "pending":
+            fields["created_at"] = iso(utcnow())  # "reflects the time of the call"
+        return fields
 
     @_locked
     def patch_user(self, ref, body):
