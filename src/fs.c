@@ -685,6 +685,42 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
     fuse_reply_statfs(req, &sv);
 }
 
+/* getxattr and listxattr: size 0 asks how long the answer is. */
+static void reply_xattr(fuse_req_t req, ssize_t n, const char *buf, size_t size)
+{
+    end();
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else if (size == 0)
+        fuse_reply_xattr(req, (size_t)n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    char *buf = size ? xmalloc(size) : NULL;
+    reply_xattr(req, vfs_getxattr(path, name, buf, size), buf, size);
+    free(buf);
+    free(path);
+}
+
+static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    begin(req);
+    char *path = path_or_reply(req, ino);
+    if (!path)
+        return;
+    char *buf = size ? xmalloc(size) : NULL;
+    reply_xattr(req, vfs_listxattr(path, buf, size), buf, size);
+    free(buf);
+    free(path);
+}
+
 static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
@@ -741,6 +777,8 @@ static const struct fuse_lowlevel_ops ops = {
     .releasedir = fs_releasedir,
     .statfs = fs_statfs,
     .setxattr = fs_setxattr,
+    .getxattr = fs_getxattr,
+    .listxattr = fs_listxattr,
     .create = fs_create,
 };
 

@@ -367,8 +367,28 @@ static int listed_remove(const Entry *e)
     return rc;
 }
 
+/* user.zoom.* of a meeting or webinar file. */
+static int listed_xattrs(const Entry *e, json_t **out)
+{
+    JsonFile *f;
+    int rc = listed_json(e, &f);
+    if (rc)
+        return rc;
+    json_t *doc = json_file_value(f), *x = json_object();
+    cacheval_unref(&f->base);
+    store_xattr(x, "id", doc, "id");
+    store_xattr(x, "meeting_id", doc, "id");
+    store_xattr(x, "uuid", doc, "uuid");
+    store_xattr(x, "topic", doc, "topic");
+    store_xattr(x, "host_email", doc, "host_email");
+    store_xattr(x, "start_time", doc, "start_time");
+    json_decref(doc);
+    *out = x;
+    return 0;
+}
+
 const KindOps node_listed_ops = {
-    .json = listed_json, .remove = listed_remove, .forget = listed_forget};
+    .json = listed_json, .remove = listed_remove, .forget = listed_forget, .xattrs = listed_xattrs};
 
 /* ---- changes ---------------------------------------------------------------- */
 

@@ -423,10 +423,53 @@ static int instance_remove(const Entry *e)
     return rc;
 }
 
+/* user.zoom.* of an instance folder, and of a recording file (its own id,
+ * type and start beside its instance's). share_url is a page Zoom shows to
+ * whom the recording is shared with; no download_url or play_url. */
+static int recording_xattrs(const Entry *e, json_t **out)
+{
+    MonthVal *month;
+    json_t *instance;
+    int rc = visible_in_instance(e, &month, &instance);
+    if (rc)
+        return rc;
+    json_t *x = json_object(), *file = NULL;
+    store_xattr(x, "uuid", instance, "uuid");
+    store_xattr(x, "meeting_id", instance, "id");
+    store_xattr(x, "id", instance, "id");
+    store_xattr(x, "topic", instance, "topic");
+    store_xattr(x, "host_email", instance, "host_email");
+    store_xattr(x, "start_time", instance, "start_time");
+    store_xattr(x, "share_url", instance, "share_url");
+    if (!(e->tp.row->flags & ROW_DIR)) { /* a file of the instance */
+        size_t n = 0;
+        NamedItem *files = naming_files(instance, &n);
+        for (size_t i = 0; i < n && !file; i++)
+            if (strcmp(files[i].name, e->tp.name) == 0)
+                file = files[i].item;
+        if (file) {
+            json_object_del(x, "id"); /* the file's own, or none (captions have none) */
+            store_xattr(x, "id", file, "id");
+            store_xattr(x, "recording_type", file, "recording_type");
+            store_xattr(x, "start_time", file, "recording_start");
+        } else {
+            rc = -ENOENT;
+        }
+        free(files);
+    }
+    cacheval_unref(&month->base);
+    if (rc)
+        json_decref(x);
+    else
+        *out = x;
+    return rc;
+}
+
 const KindOps recordings_instance_ops = {.getattr = instance_getattr,
                                          .list = instance_list,
                                          .remove = instance_remove,
-                                         .forget = instance_forget};
+                                         .forget = instance_forget,
+                                         .xattrs = recording_xattrs};
 
 /* ---- recording.json --------------------------------------------------------- */
 
@@ -564,4 +607,5 @@ static int media_remove(const Entry *e)
 const KindOps recordings_media_ops = {.getattr = media_getattr,
                                       .media = media_info,
                                       .remove = media_remove,
-                                      .forget = instance_forget};
+                                      .forget = instance_forget,
+                                      .xattrs = recording_xattrs};

@@ -142,6 +142,19 @@ CacheVal *store_get(const char *key)
     return v;
 }
 
+void store_xattr(json_t *xattrs, const char *name, const json_t *obj, const char *field)
+{
+    const json_t *v = json_object_get(obj, field);
+    if (json_is_string(v))
+        json_object_set_new(xattrs, name,
+                            json_stringn(json_string_value(v), json_string_length(v)));
+    else if (json_is_integer(v)) {
+        char *text = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        json_object_set_new(xattrs, name, json_string(text));
+        free(text);
+    }
+}
+
 bool store_has(const char *key)
 {
     CacheVal *v = cache_get(cache, key);

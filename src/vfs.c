@@ -615,6 +615,64 @@ int vfs_utimens(const char *path)
     return vfs_getattr(path, &st);
 }
 
+/* ---- extended attributes ------------------------------------------------------ */
+
+#define XATTR_PREFIX "user.zoom."
+
+static int node_xattrs(const char *path, json_t **out)
+{
+    Resolved r;
+    *out = NULL;
+    if (resolve(path, &r) != AT_NODE)
+        return r.where == AT_SCRATCH ? 0 : -ENOENT;
+    return r.e.tp.row->ops->xattrs ? r.e.tp.row->ops->xattrs(&r.e, out) : 0;
+}
+
+static ssize_t xattr_reply(const char *data, size_t len, char *buf, size_t size)
+{
+    if (size == 0)
+        return (ssize_t)len;
+    if (len > size)
+        return -ERANGE;
+    memcpy(buf, data, len);
+    return (ssize_t)len;
+}
+
+ssize_t vfs_getxattr(const char *path, const char *name, char *buf, size_t size)
+{
+    json_t *x;
+    int rc = node_xattrs(path, &x);
+    if (rc)
+        return rc;
+    const char *key =
+        strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) == 0 ? name + strlen(XATTR_PREFIX) : NULL;
+    json_t *v = key ? json_object_get(x, key) : NULL;
+    ssize_t n = v ? xattr_reply(json_string_value(v), json_string_length(v), buf, size) : -ENODATA;
+    json_decref(x);
+    return n;
+}
+
+ssize_t vfs_listxattr(const char *path, char *buf, size_t size)
+{
+    json_t *x;
+    int rc = node_xattrs(path, &x);
+    if (rc)
+        return rc;
+    StrBuf names;
+    strbuf_init(&names);
+    const char *key;
+    json_t *v;
+    json_object_foreach(x, key, v)
+    {
+        strbuf_appendf(&names, "%s%s", XATTR_PREFIX, key);
+        strbuf_append(&names, "", 1); /* each name ends in a NUL */
+    }
+    ssize_t n = xattr_reply(names.data ? names.data : "", names.len, buf, size);
+    strbuf_free(&names);
+    json_decref(x);
+    return n;
+}
+
 int vfs_setxattr(const char *path, const char *name)
 {
     (void)name;

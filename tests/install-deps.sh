@@ -34,7 +34,7 @@ packages=(
     # tests: the emulator and pytest use Debian's python3 (/usr/bin/python3)
     python3 python3-pytest
     # tools the tests and the demo drive through the mount
-    rsync vim jq curl coreutils findutils procps psmisc time util-linux
+    rsync vim jq curl attr coreutils findutils procps psmisc time util-linux
     # style check
     clang-format
 )

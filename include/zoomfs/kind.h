@@ -48,6 +48,9 @@ struct KindOps {
     /* After a change of e: forget what it made stale (its object, the
      * listing that holds it). */
     void (*forget)(const Entry *e);
+    /* Its extended attributes: a JSON object of names (without "user.zoom.")
+     * to strings, a new reference. Never a secret or a download URL. */
+    int (*xattrs)(const Entry *e, json_t **out);
 };
 
 #endif

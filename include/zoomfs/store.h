@@ -41,6 +41,11 @@ int64_t store_mount_time(void);
 char *store_key(const Row *row, const char *a, const char *b);
 
 CacheVal *store_get(const char *key);
+/* Copies field of obj into xattrs under name, as text: a string as it is
+ * (the full topic, not the file name made of it), a number in decimal;
+ * anything else, or nothing, is left out. */
+void store_xattr(json_t *xattrs, const char *name, const json_t *obj, const char *field);
+
 /* Whether key holds a value, without counting a hit or a miss. */
 bool store_has(const char *key);
 void store_put(const char *key, CacheVal *v, int64_t ttl_ms);

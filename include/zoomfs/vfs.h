@@ -50,6 +50,11 @@ int vfs_chmod(const char *path, mode_t mode);
 int vfs_chown(const char *path, uid_t uid, gid_t gid);
 int vfs_utimens(const char *path);
 int vfs_setxattr(const char *path, const char *name);
+/* Extended attributes (user.zoom.*), with the getxattr/listxattr size rules:
+ * size 0 asks for the length; a buffer too small is -ERANGE. Returns the
+ * length or -errno (-ENODATA: no such attribute). */
+ssize_t vfs_getxattr(const char *path, const char *name, char *buf, size_t size);
+ssize_t vfs_listxattr(const char *path, char *buf, size_t size);
 int vfs_statfs(struct statvfs *sv);
 
 #endif

@@ -7,6 +7,8 @@ by walking the mount and matching recording.json and sizes, never by name.
 """
 
 import collections
+import datetime
+import errno
 import hashlib
 import json
 import math
@@ -743,3 +745,64 @@ def test_cp_2gib_is_exact_in_bounded_memory(big_sim, make_mount, tmp_path):
           % (elapsed, BIG / MiB / elapsed, len(samples), peak))
     assert len(samples) >= 3
     assert peak < 100, "zoomfs VmRSS reached %.1f MiB" % peak
+
+
+# --------------------------------------------------------------------------
+# metadata as extended attributes
+
+
+def xattrs(path):
+    return {n: os.getxattr(path, n).decode() for n in os.listxattr(path)}
+
+
+def test_getfattr_shows_zoom_metadata_and_rsync_X_carries_it(sim, mnt, tmp_path):
+    user = sim.users()[0]
+    _, folder = next(walk_instances(mnt.path("users", user["email"], "recordings")))
+    inst = json.loads((folder / "recording.json").read_bytes())
+    got = xattrs(folder)
+    fields = {"uuid": "uuid", "meeting_id": "id", "id": "id", "topic": "topic",
+              "host_email": "host_email", "start_time": "start_time", "share_url": "share_url"}
+    want = {"user.zoom." + k: str(inst[v]) for k, v in fields.items() if v in inst}
+    assert len(want) >= 6 and got == want, got
+    media = media_files(folder)[0]
+    f = next(x for x in inst["recording_files"] if x.get("recording_start")
+             and media.name.startswith(x["recording_type"]))
+    got = xattrs(media)
+    assert got["user.zoom.recording_type"] == f["recording_type"]
+    assert got["user.zoom.uuid"] == inst["uuid"] and got["user.zoom.topic"] == inst["topic"]
+    assert got["user.zoom.start_time"] == f["recording_start"]
+    for value in got.values():  # nothing that downloads, no token
+        assert "/rec/download" not in value and "access_token" not in value
+    meeting = next(iter(mnt.path("users", user["email"], "meetings").iterdir()))
+    doc = json.loads(meeting.read_bytes())
+    got = xattrs(meeting)
+    assert got["user.zoom.id"] == str(doc["id"]) and got["user.zoom.topic"] == doc["topic"]
+    assert "user.zoom.share_url" not in got
+    # the tools: getfattr -d, and rsync -aX into the backup
+    out = run(["getfattr", "-d", "--absolute-names", str(media)]).stdout.decode()
+    assert 'user.zoom.recording_type="%s"' % f["recording_type"] in out, out
+    dest = tmp_path / "copy"
+    run(["rsync", "-aX", str(folder) + "/", str(dest) + "/"])
+    assert xattrs(dest / media.name) == xattrs(media)
+    # absent ones, and setting any: refused as before
+    with pytest.raises(OSError) as e:
+        os.getxattr(media, "user.zoom.nothing")
+    assert e.value.errno == errno.ENODATA
+    assert xattrs(mnt.path("users", user["email"], "user.json")) == {}
+    with pytest.raises(OSError):
+        os.setxattr(media, "user.zoom.topic", b"x")
+
+
+def test_the_full_topic_is_in_the_xattr_not_the_cut_file_name(make_sim, make_mount):
+    s = make_sim(["--users", "1", "--instances", "1", "--months", "1", "--file-size", "4096"])
+    user = s.users()[0]
+    topic = "Quarterly review / planning: " + "é" * 200
+    when = datetime.datetime.now(datetime.timezone.utc).replace(day=1, hour=9, minute=0,
+                                                                  second=0, microsecond=0)
+    s.add_recording(user["id"], {"topic": topic, "start_time": when.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    m = make_mount(s)
+    rec = m.path("users", user["email"], "recordings")
+    folders = [f for mo in rec.iterdir() for f in mo.iterdir()
+               if xattrs(f).get("user.zoom.topic") == topic]
+    assert len(folders) == 1 and len(folders[0].name.encode()) <= 255
+    assert "/" not in folders[0].name
