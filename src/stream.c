@@ -23,8 +23,9 @@
 /* A read that starts this far behind the end of the run of reads, or this
  * far after it, still continues it (the kernel's reads overtake each
  * other). */
-#define SEQ_BEHIND ((int64_t)2 << 20)
-#define SEQ_AHEAD  ((int64_t)1 << 20)
+#define SEQ_BEHIND    ((int64_t)2 << 20)
+#define SEQ_AHEAD     ((int64_t)1 << 20)
+#define WAIT_SLICE_MS 100 /* how often a waiting reader checks its operation */
 
 static const ZoomClient *client;
 static size_t readahead_max;
@@ -366,15 +367,24 @@ static void read_ahead(Stream *s, int64_t first, int64_t last)
     pthread_cond_signal(&s->work);
 }
 
-/* Waits on cond until byte `need` of the file (or a fetch ending, or a
- * slot freed) may have come. Called locked. */
-static void wait_for(Stream *s, int64_t need)
+/* Waits on cond until byte `need` of the file came (or a fetch ended, or a
+ * slot was freed), or for a slice of time at most. Returns 0, or -errno
+ * when the reader's operation ended (interrupted, past its deadline, the
+ * unmount): a reader waiting for the worker notices Ctrl-C too. Called
+ * locked. */
+static int wait_for(Stream *s, int64_t need)
 {
     if (need < s->wake_at)
         s->wake_at = need;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += WAIT_SLICE_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
     s->waiting++;
-    pthread_cond_wait(&s->cond, &s->lock);
+    pthread_cond_timedwait(&s->cond, &s->lock, &until);
     s->waiting--;
+    return op_check();
 }
 
 static void unpin(Stream *s, int64_t first, size_t n)
@@ -402,6 +412,7 @@ static bool worker_brings(const Stream *s, int64_t index)
  * locked. */
 static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, bool holding, int *err)
 {
+    int rc = 0;
     for (;;) {
         Chunk *c = slot_of(s, index);
         if (c->index == index && c->filled >= need) {
@@ -409,14 +420,17 @@ static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, boo
             return c;
         }
         if ((c->index == index && c->fetching) || worker_brings(s, index)) {
-            wait_for(s, index * (int64_t)CHUNK + (int64_t)need);
+            if ((rc = wait_for(s, index * (int64_t)CHUNK + (int64_t)need)) != 0)
+                break;
             continue;
         }
         if (c->index != index && (c->fetching || c->pins)) {
-            *err = 0;
-            if (holding)
+            if (holding) {
+                *err = 0;
                 return NULL;
-            wait_for(s, INT64_MAX);
+            }
+            if ((rc = wait_for(s, INT64_MAX)) != 0)
+                break;
             continue;
         }
         /* Missing, or what came of it is not enough and nobody goes on: ours. */
@@ -431,12 +445,11 @@ static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, boo
                 break;
             batch[n++] = d;
         }
-        int rc = fetch(s, batch, n);
-        if (rc && c->filled < need) {
-            *err = -rc;
-            return NULL;
-        }
+        if ((rc = fetch(s, batch, n)) != 0 && c->filled < need)
+            break;
     }
+    *err = -rc;
+    return NULL;
 }
 
 /* Pins the chunks holding [off, off + len) (within the file, at most
@@ -466,10 +479,9 @@ static int pin_range(Stream *s, int64_t off, size_t len, StreamView *v)
         if (!c) {
             unpin(s, first, n);
             n = 0;
-            if (err)
+            if (err || (err = -wait_for(s, INT64_MAX)) != 0)
                 break;
-            index = first; /* let the pins go while waiting for a slot */
-            wait_for(s, INT64_MAX);
+            index = first; /* the pins went while waiting for a slot */
             continue;
         }
         size_t from = index == first ? (size_t)(off - start) : 0;
