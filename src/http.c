@@ -16,7 +16,8 @@
 /* Error bodies and small JSON answers are kept; a runaway body is cut. */
 #define BODY_CAP (4u << 20)
 /* libcurl's receive buffer for bodies that stream to a sink (recordings):
- * its default 16 KiB costs a recv() and a callback per 16 KiB. */
+ * with its default 16 KiB, a recv() per 16 KiB (the sink is still handed
+ * 16 KiB at a time). */
 #define SINK_BUFFER (256L << 10)
 
 static CURLSH *share;
