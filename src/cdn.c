@@ -210,8 +210,12 @@ static size_t sink_write(void *ctx, const HttpResponse *resp, const char *data, 
     }
     size_t cap = d->len - d->done - d->got;
     size_t take = n < cap ? n : cap;
-    if (take)
+    if (take) {
+        /* counted before the caller can see them: a reader that has its
+         * bytes finds them in .zoomfs/stats */
+        stats_add(STAT_BYTES_STREAMED, (int64_t)take);
         d->to->write(d->to->ctx, d->done + d->got, data, take);
+    }
     d->got += take;
     return take; /* fewer than n stops a server that sends more than asked */
 }
@@ -262,7 +266,6 @@ static bool keep_bytes(Download *d, const HttpResponse *resp)
         d->learnt = resp->content_length;
     }
     d->done += d->got;
-    stats_add(STAT_BYTES_STREAMED, (int64_t)d->got);
     return true;
 }
 
