@@ -186,26 +186,35 @@ typedef struct {
     int64_t start;    /* first byte asked for */
     size_t len;
     int64_t total; /* the file's size, -1 unknown */
-    char *const *parts;
-    size_t part_len;
-    size_t done;    /* bytes in place */
-    size_t got;     /* bytes the current attempt wrote after done */
+    const DownloadSink *to;
+    size_t done;    /* bytes handed over by earlier attempts */
+    size_t got;     /* bytes the current attempt handed over after done */
+    bool checked;   /* the current attempt's answer carries the bytes asked for */
     int64_t learnt; /* total from the answer (a size probe) */
     CdnUrl *cdn;    /* the URL of the current attempt */
     char *bearer;   /* for a server that serves download_url itself */
 } Download;
 
-static size_t sink_write(void *ctx, const char *data, size_t n)
+static bool response_is_range(const HttpResponse *r, int64_t a, int64_t total);
+
+/* The body of a 2xx answer: checked once its headers are in, so that
+ * nothing but the file's bytes ever reaches the caller, then handed over as
+ * it arrives (libcurl's buffer is the only copy before the caller's). */
+static size_t sink_write(void *ctx, const HttpResponse *resp, const char *data, size_t n)
 {
     Download *d = ctx;
+    if (!d->checked) {
+        if (!response_is_range(resp, d->start + (int64_t)d->done, d->total))
+            return 0; /* stops it; judge_range says why */
+        d->checked = true;
+    }
     size_t cap = d->len - d->done - d->got;
     size_t take = n < cap ? n : cap;
-    for (size_t k = 0; k < take;) {
-        size_t pos = d->done + d->got + k;
-        size_t room = d->part_len - pos % d->part_len;
-        size_t m = take - k < room ? take - k : room;
-        memcpy(d->parts[pos / d->part_len] + pos % d->part_len, data + k, m);
-        k += m;
+    if (take) {
+        /* counted before the caller can see them: a reader that has its
+         * bytes finds them in .zoomfs/stats */
+        stats_add(STAT_BYTES_STREAMED, (int64_t)take);
+        d->to->write(d->to->ctx, d->done + d->got, data, take);
     }
     d->got += take;
     return take; /* fewer than n stops a server that sends more than asked */
@@ -240,6 +249,7 @@ static int prepare_range(Call *c)
     c->req.range_start = d->start + (int64_t)d->done;
     c->req.range_end = d->start + (int64_t)d->len - 1;
     d->got = 0;
+    d->checked = false;
     stats_add(STAT_RANGE_REQUESTS, 1);
     return 0;
 }
@@ -256,7 +266,6 @@ static bool keep_bytes(Download *d, const HttpResponse *resp)
         d->learnt = resp->content_length;
     }
     d->done += d->got;
-    stats_add(STAT_BYTES_STREAMED, (int64_t)d->got);
     return true;
 }
 
@@ -289,7 +298,7 @@ static void range_stale(Call *c)
 }
 
 ssize_t cdn_download(const char *download_url, int64_t off, size_t len, int64_t total,
-                     char *const *parts, size_t part_len, int64_t *total_out)
+                     const DownloadSink *to, int64_t *total_out)
 {
     char *safe = log_scrub_url(download_url);
     if (!urlenc_token_allowed(download_url, trusted)) {
@@ -305,8 +314,7 @@ ssize_t cdn_download(const char *download_url, int64_t off, size_t len, int64_t 
                   .start = off,
                   .len = len,
                   .total = total,
-                  .parts = parts,
-                  .part_len = part_len ? part_len : 1,
+                  .to = to,
                   .learnt = -1};
     int rc = 0;
     while (d.done < len && rc == 0) {

@@ -16,6 +16,10 @@
 
 /* Error bodies and small JSON answers are kept; a runaway body is cut. */
 #define BODY_CAP (4u << 20)
+/* libcurl's receive buffer for bodies that stream to a sink (recordings):
+ * with its default 16 KiB, a recv() per 16 KiB (the sink is still handed
+ * 16 KiB at a time). */
+#define SINK_BUFFER (256L << 10)
 
 static CURLSH *share;
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -141,6 +145,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
     size_t len = size * nmemb;
     if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
         /* A new response (after a redirect or 100-continue): forget the old. */
+        r->status = 0;
         free(r->content_type), r->content_type = NULL;
         free(r->content_range), r->content_range = NULL;
         r->content_length = -1;
@@ -166,12 +171,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
     Transfer *t = ctx;
     HttpResponse *r = t->resp;
     size_t len = size * nmemb;
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (r->status == 0) /* the first bytes of this answer */
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->status);
     r->body_started = true;
     r->body_bytes += (int64_t)len;
-    if (t->req->sink && status >= 200 && status < 300) {
-        size_t taken = t->req->sink(t->req->sink_ctx, data, len);
+    if (t->req->sink && r->status >= 200 && r->status < 300) {
+        size_t taken = t->req->sink(t->req->sink_ctx, r, data, len);
         if (taken < len)
             r->sink_stopped = true;
         return taken;
@@ -280,6 +285,8 @@ static void set_transfer(CURL *e, const HttpRequest *req, Transfer *t)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    if (req->sink)
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, SINK_BUFFER);
 }
 
 static void set_method(CURL *e, const HttpRequest *req)

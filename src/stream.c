@@ -13,9 +13,20 @@
 #include <time.h>
 
 /* Bytes are held in aligned chunks so that the kernel's reads, which come
- * in parallel and out of order, find what an earlier read fetched. */
-#define CHUNK     ((size_t)1 << 20)
-#define BATCH_MAX 4 /* chunks one read-ahead request asks for at most */
+ * in parallel and out of order, find what an earlier read fetched. A chunk
+ * is what a random read costs; read-ahead asks for many in one request. */
+#define CHUNK     ((size_t)256 << 10)
+#define BATCH_MAX 16 /* chunks (4 MiB) one read-ahead request asks for at most */
+/* Slots beyond the read-ahead window: the chunks being read, and reads
+ * that arrive a little late. More than a view holds, so that one read never
+ * needs two chunks of the same slot. */
+#define SPARE (STREAM_VIEW_MAX + 4)
+/* A read that starts this far behind the end of the run of reads, or this
+ * far after it, still continues it (the kernel's reads overtake each
+ * other). */
+#define SEQ_BEHIND    ((int64_t)2 << 20)
+#define SEQ_AHEAD     ((int64_t)1 << 20)
+#define WAIT_SLICE_MS 100 /* how often a waiting reader checks its operation */
 
 static const ZoomClient *client;
 static size_t readahead_max;
@@ -26,6 +37,9 @@ static size_t readahead_max;
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t workers_gone = PTHREAD_COND_INITIALIZER;
 static int workers;
+
+/* The view armed on this thread (fs_read's), or NULL. */
+static __thread StreamView *armed;
 
 void stream_init(const ZoomClient *c, size_t ra_max)
 {
@@ -42,12 +56,18 @@ void stream_cleanup(void)
     unlock(&workers_lock);
 }
 
+static void probe_write(void *ctx, size_t at, const char *data, size_t n)
+{
+    (void)at, (void)n;
+    *(char *)ctx = data[0];
+}
+
 int64_t stream_probe_size(const char *download_url)
 {
     char byte;
-    char *parts[] = {&byte};
+    DownloadSink to = {probe_write, &byte};
     int64_t total = -1;
-    ssize_t n = client->download(download_url, 0, 1, -1, parts, 1, &total);
+    ssize_t n = client->download(download_url, 0, 1, -1, &to, &total);
     if (n < 0)
         return n;
     if (total < 0) {
@@ -57,77 +77,136 @@ int64_t stream_probe_size(const char *download_url)
     return total;
 }
 
-typedef enum { CHUNK_EMPTY, CHUNK_WANTED, CHUNK_FETCHING, CHUNK_READY, CHUNK_FAILED } ChunkState;
-
+/* A chunk's bytes only grow while it holds one index: readers use
+ * [0, filled) while a download writes after it, and a slot changes index
+ * only when nobody fetches into it or reads from it. */
 typedef struct {
-    int64_t index;
-    ChunkState state;
-    size_t len;
-    uint64_t used; /* LRU stamp */
-    int err;
-    char *data; /* CHUNK bytes, allocated on first use */
+    int64_t index; /* -1: empty */
+    size_t len;    /* bytes of the file in it (less than CHUNK at the end) */
+    size_t filled; /* bytes [0, filled) are in data */
+    bool fetching; /* a download writes after filled, up to len */
+    int pins;      /* views handing its bytes over right now */
+    char *data;    /* CHUNK bytes, allocated on first use */
 } Chunk;
 
 /* Sequential readers are served from chunks that a worker thread fetched
  * ahead of them, so the network and the reader overlap; a random reader
- * fetches only the chunk it needs. */
+ * fetches only the chunk it needs. Readers wait for bytes, not for whole
+ * requests: each chunk can be read as soon as its bytes are in. */
 struct Stream {
     pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int refs; /* the opener and, while it runs, the worker */
+    pthread_cond_t cond; /* bytes came, a fetch ended, a chunk was unpinned */
+    pthread_cond_t work; /* the worker: more to fetch, a slot freed, closing */
+    int refs;            /* the opener, the worker while it runs, each view */
     char *url;
     int64_t size;
-    Chunk *chunks;
-    size_t nchunks;
-    size_t max_ahead; /* chunks */
-    uint64_t clock;
+    int64_t nindex; /* chunks in the file */
+    Chunk *slots;   /* chunk i lives in slots[i % nslots] */
+    size_t nslots;
+    size_t max_ahead;   /* chunks */
+    int64_t wake_at;    /* the first byte a waiting reader needs (INT64_MAX: none) */
+    int waiting;        /* readers waiting on cond */
+    int64_t ahead_next; /* the chunks [ahead_next, ahead_end) are the worker's */
+    int64_t ahead_end;
     int64_t seq_end; /* end of the run of reads seen so far */
     int run;         /* how many reads in a row continued it */
     bool worker_running;
+    bool worker_blocked; /* waits for a slot to be unpinned */
     bool closing;
 };
 
+static Chunk *slot_of(Stream *s, int64_t index)
+{
+    return &s->slots[(size_t)index % s->nslots];
+}
+
 static size_t chunk_len(const Stream *s, int64_t index)
 {
-    int64_t start = index * (int64_t)CHUNK;
-    int64_t left = s->size - start;
+    int64_t left = s->size - index * (int64_t)CHUNK;
     return left < (int64_t)CHUNK ? (size_t)left : CHUNK;
 }
 
-static Chunk *find_chunk(Stream *s, int64_t index)
+/* Chunk index's slot marked for this thread to fetch into, or NULL when
+ * someone else fetches into it or reads another chunk from it. Called
+ * locked. */
+static Chunk *claim(Stream *s, int64_t index)
 {
-    for (size_t i = 0; i < s->nchunks; i++)
-        if (s->chunks[i].state != CHUNK_EMPTY && s->chunks[i].index == index)
-            return &s->chunks[i];
-    return NULL;
+    Chunk *c = slot_of(s, index);
+    if (c->fetching || (c->index != index && c->pins))
+        return NULL;
+    if (c->index != index) {
+        if (!c->data)
+            c->data = xmalloc(CHUNK);
+        c->index = index;
+        c->len = chunk_len(s, index);
+        c->filled = 0;
+    }
+    c->fetching = true;
+    return c;
 }
 
-/* A slot for index: an empty one, else the least recently used that nobody
- * is filling. NULL when every slot is being filled. Called locked. */
-static Chunk *claim_chunk(Stream *s, int64_t index, ChunkState state)
+/* One download into consecutive chunks. */
+typedef struct {
+    Stream *s;
+    Chunk **batch;
+    int64_t start; /* the file offset of the download's first byte */
+} Fetch;
+
+static void fetch_write(void *ctx, size_t at, const char *data, size_t n)
 {
-    Chunk *victim = NULL;
-    for (size_t i = 0; i < s->nchunks; i++) {
-        Chunk *c = &s->chunks[i];
-        if (c->state == CHUNK_FETCHING)
-            continue;
-        if (c->state == CHUNK_EMPTY) {
-            victim = c;
-            break;
-        }
-        if (!victim || c->used < victim->used)
-            victim = c;
+    Fetch *f = ctx;
+    Stream *s = f->s;
+    int64_t pos = f->start + (int64_t)at, end = pos + (int64_t)n;
+    int64_t first = pos / (int64_t)CHUNK;
+    /* Unlocked: only this thread writes after filled, and the slots keep
+     * their chunks while they are being fetched. */
+    for (int64_t p = pos; p < end;) {
+        Chunk *c = f->batch[p / (int64_t)CHUNK - f->batch[0]->index];
+        size_t in = (size_t)(p % (int64_t)CHUNK);
+        size_t m = c->len - in < (size_t)(end - p) ? c->len - in : (size_t)(end - p);
+        memcpy(c->data + in, data + (p - pos), m);
+        p += (int64_t)m;
     }
-    if (!victim)
-        return NULL;
-    if (!victim->data)
-        victim->data = xmalloc(CHUNK);
-    victim->index = index;
-    victim->state = state;
-    victim->len = 0;
-    victim->err = 0;
-    victim->used = ++s->clock;
-    return victim;
+    lock(&s->lock);
+    for (int64_t i = first; i * (int64_t)CHUNK < end; i++) {
+        Chunk *c = f->batch[i - f->batch[0]->index];
+        int64_t upto = end - i * (int64_t)CHUNK;
+        c->filled = upto < (int64_t)c->len ? (size_t)upto : c->len;
+    }
+    if (end >= s->wake_at) {
+        s->wake_at = INT64_MAX;
+        pthread_cond_broadcast(&s->cond);
+    }
+    unlock(&s->lock);
+}
+
+/* Downloads batch[0..n): consecutive chunks that this thread claimed, the
+ * first from its filled bytes on, the others empty. Called locked; unlocks
+ * during the transfer. Returns 0 when every chunk is full, else -errno;
+ * whatever came stays (a later fetch goes on from there). */
+static int fetch(Stream *s, Chunk **batch, size_t n)
+{
+    Fetch f = {.s = s,
+               .batch = batch,
+               .start = batch[0]->index * (int64_t)CHUNK + (int64_t)batch[0]->filled};
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += batch[i]->len;
+    want -= batch[0]->filled;
+    DownloadSink to = {fetch_write, &f};
+    unlock(&s->lock);
+    ssize_t got = client->download(s->url, f.start, want, s->size, &to, NULL);
+    lock(&s->lock);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        batch[i]->fetching = false;
+        if (batch[i]->filled < batch[i]->len)
+            rc = got < 0 ? (int)got : -EIO; /* a short count: the size was wrong */
+    }
+    pthread_cond_broadcast(&s->cond);
+    if (s->worker_blocked)
+        pthread_cond_signal(&s->work);
+    return rc;
 }
 
 static void stream_unref(Stream *s)
@@ -137,31 +216,40 @@ static void stream_unref(Stream *s)
     unlock(&s->lock);
     if (!last)
         return;
-    for (size_t i = 0; i < s->nchunks; i++)
-        free(s->chunks[i].data);
-    free(s->chunks);
+    for (size_t i = 0; i < s->nslots; i++)
+        free(s->slots[i].data);
+    free(s->slots);
     pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->lock);
     free(s->url);
     free(s);
 }
 
-/* The lowest wanted chunk and the wanted ones right after it, marked
- * FETCHING. Returns how many (0: none wanted). Called locked. */
+/* The next chunks the worker is to fetch, claimed: a run that one request
+ * can carry. Returns how many (0: none to fetch, or the next slot is busy).
+ * Called locked. */
 static size_t take_batch(Stream *s, Chunk **batch)
 {
-    Chunk *first = NULL;
-    for (size_t i = 0; i < s->nchunks; i++)
-        if (s->chunks[i].state == CHUNK_WANTED && (!first || s->chunks[i].index < first->index))
-            first = &s->chunks[i];
-    if (!first)
-        return 0;
+    for (; s->ahead_next < s->ahead_end; s->ahead_next++) {
+        Chunk *c = slot_of(s, s->ahead_next);
+        if (c->index != s->ahead_next || (c->filled < c->len && !c->fetching))
+            break; /* not there, nor on its way */
+    }
     size_t n = 0;
-    for (Chunk *c = first; c && c->state == CHUNK_WANTED && n < BATCH_MAX;
-         c = find_chunk(s, first->index + (int64_t)n)) {
-        c->state = CHUNK_FETCHING;
+    for (int64_t i = s->ahead_next; i < s->ahead_end && n < BATCH_MAX; i++) {
+        Chunk *c = slot_of(s, i);
+        /* A run ends before a chunk that has bytes: one request carries
+         * one stretch of the file. */
+        if (n > 0 && c->index == i && c->filled > 0)
+            break;
+        if (c->index == i && c->fetching)
+            break;
+        if (!(c = claim(s, i)))
+            break;
         batch[n++] = c;
     }
+    s->ahead_next += (int64_t)n;
     return n;
 }
 
@@ -175,46 +263,26 @@ static void *ahead_worker(void *arg)
         /* Wakes up now and then to notice an unmount even for a file that
          * was never closed (lazy unmount). */
         while (!s->closing && !op_stopping() && (n = take_batch(s, batch)) == 0) {
+            s->worker_blocked = s->ahead_next < s->ahead_end;
+            if (s->worker_blocked && s->waiting)
+                pthread_cond_broadcast(&s->cond); /* readers get it themselves */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += 1;
-            pthread_cond_timedwait(&s->cond, &s->lock, &until);
+            pthread_cond_timedwait(&s->work, &s->lock, &until);
         }
+        s->worker_blocked = false;
         if (s->closing || op_stopping()) {
             for (size_t i = 0; i < n; i++)
-                batch[i]->state = CHUNK_WANTED;
+                batch[i]->fetching = false;
             break;
         }
-        int64_t off = batch[0]->index * (int64_t)CHUNK;
-        size_t want = 0;
-        char *parts[BATCH_MAX];
-        for (size_t i = 0; i < n; i++) {
-            want += chunk_len(s, batch[i]->index);
-            parts[i] = batch[i]->data;
-        }
-        unlock(&s->lock);
-        /* Straight into the chunks: only this thread touches them while
-         * they are FETCHING. */
         op_begin(); /* each batch has the deadline of an operation */
-        ssize_t got = client->download(s->url, off, want, s->size, parts, CHUNK, NULL);
+        fetch(s, batch, n);
         op_end();
-        lock(&s->lock);
-        size_t at = 0;
-        for (size_t i = 0; i < n; i++) {
-            Chunk *c = batch[i];
-            size_t len = chunk_len(s, c->index);
-            if (got >= 0 && (size_t)got >= at + len) {
-                c->len = len;
-                c->state = CHUNK_READY;
-            } else {
-                c->state = CHUNK_FAILED;
-                c->err = got < 0 ? (int)-got : EIO;
-            }
-            at += len;
-        }
-        pthread_cond_broadcast(&s->cond);
     }
     s->worker_running = false;
+    pthread_cond_broadcast(&s->cond); /* readers waiting for it fetch themselves */
     unlock(&s->lock);
     stream_unref(s);
     http_thread_done();
@@ -230,12 +298,17 @@ Stream *stream_open(const char *download_url, int64_t size)
     Stream *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->work, NULL);
     s->refs = 1;
     s->url = xstrdup(download_url);
     s->size = size;
-    s->max_ahead = readahead_max / CHUNK ? readahead_max / CHUNK : 1;
-    s->nchunks = 2 * s->max_ahead + 4;
-    s->chunks = xcalloc(s->nchunks, sizeof(Chunk));
+    s->nindex = (size + (int64_t)CHUNK - 1) / (int64_t)CHUNK;
+    s->max_ahead = readahead_max / CHUNK;
+    s->nslots = s->max_ahead + SPARE;
+    s->slots = xcalloc(s->nslots, sizeof(Chunk));
+    for (size_t i = 0; i < s->nslots; i++)
+        s->slots[i].index = -1;
+    s->wake_at = INT64_MAX;
     return s;
 }
 
@@ -247,30 +320,34 @@ void stream_close(Stream *s)
      * request timeouts) and frees the stream; close does not wait for it. */
     lock(&s->lock);
     s->closing = true;
-    pthread_cond_broadcast(&s->cond);
+    pthread_cond_broadcast(&s->work);
     unlock(&s->lock);
     stream_unref(s);
 }
 
-/* Asks the worker for the chunks after `last`. Called locked. */
-static void read_ahead(Stream *s, int64_t last)
+/* A sequential read of chunks [first, last]: the worker is to fetch them
+ * (the reader waits for their bytes) and the window after them, which
+ * doubles with each read in a row up to max_ahead. It is asked for more
+ * only once half the window (or a batch) is missing, so that its requests
+ * stay large. Called locked. */
+static void read_ahead(Stream *s, int64_t first, int64_t last)
 {
-    size_t ahead = (size_t)1 << (s->run < 6 ? s->run : 6);
-    if (ahead > s->max_ahead)
-        ahead = s->max_ahead;
-    bool asked = false;
-    for (size_t k = 1; k <= ahead; k++) {
-        int64_t index = last + (int64_t)k;
-        if (index * (int64_t)CHUNK >= s->size)
-            break;
-        if (find_chunk(s, index))
-            continue;
-        if (!claim_chunk(s, index, CHUNK_WANTED))
-            break;
-        asked = true;
-    }
-    if (!asked || s->closing)
+    size_t window = (size_t)1 << (s->run < 16 ? s->run : 16);
+    if (window > s->max_ahead)
+        window = s->max_ahead;
+    int64_t end = last + 1 + (int64_t)window;
+    if (end > s->nindex)
+        end = s->nindex;
+    if (s->ahead_next < first)
+        s->ahead_next = first; /* what the reader skipped is not wanted */
+    if (s->ahead_end < s->ahead_next)
+        s->ahead_end = s->ahead_next;
+    size_t step = window / 2 < BATCH_MAX ? window / 2 : BATCH_MAX;
+    if (end - s->ahead_end < (int64_t)(step ? step : 1) && end < s->nindex)
         return;
+    if (end <= s->ahead_end || s->closing)
+        return;
+    s->ahead_end = end;
     if (!s->worker_running) {
         if (op_stopping())
             return;
@@ -289,49 +366,159 @@ static void read_ahead(Stream *s, int64_t last)
         pthread_detach(t);
         s->worker_running = true;
     }
-    pthread_cond_broadcast(&s->cond);
+    pthread_cond_signal(&s->work);
 }
 
-/* The chunk with this index, fetched by this thread if nobody has it or is
- * getting it. Returns it READY, or NULL with *err set. Called locked. */
-static Chunk *get_chunk(Stream *s, int64_t index, int *err)
+/* Waits on cond until byte `need` of the file came (or a fetch ended, or a
+ * slot was freed), or for a slice of time at most. Returns 0, or -errno
+ * when the reader's operation ended (interrupted, past its deadline, the
+ * unmount): a reader waiting for the worker notices Ctrl-C too. Called
+ * locked. */
+static int wait_for(Stream *s, int64_t need)
 {
-    for (;;) {
-        Chunk *c = find_chunk(s, index);
-        if (c && c->state == CHUNK_READY)
-            return c;
-        if (c && c->state == CHUNK_FETCHING) {
-            pthread_cond_wait(&s->cond, &s->lock);
-            continue;
-        }
-        /* Missing, failed in the worker, or wanted but not started: ours. */
-        if (c)
-            c->state = CHUNK_FETCHING;
-        else if (!(c = claim_chunk(s, index, CHUNK_FETCHING))) {
-            pthread_cond_wait(&s->cond, &s->lock);
-            continue;
-        }
-        size_t len = chunk_len(s, index);
-        unlock(&s->lock);
-        char *parts[] = {c->data};
-        ssize_t n =
-            client->download(s->url, index * (int64_t)CHUNK, len, s->size, parts, CHUNK, NULL);
-        lock(&s->lock);
-        if (n >= 0 && (size_t)n == len) {
-            c->len = len;
-            c->state = CHUNK_READY;
-        } else {
-            c->state = CHUNK_FAILED;
-            c->err = n < 0 ? (int)-n : EIO;
-        }
+    if (need < s->wake_at)
+        s->wake_at = need;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += WAIT_SLICE_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    s->waiting++;
+    pthread_cond_timedwait(&s->cond, &s->lock, &until);
+    s->waiting--;
+    return op_check();
+}
+
+static void unpin(Stream *s, int64_t first, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        slot_of(s, first + (int64_t)i)->pins--;
+    if (s->waiting)
         pthread_cond_broadcast(&s->cond);
-        if (c->state == CHUNK_FAILED) {
-            *err = c->err;
-            c->state = CHUNK_EMPTY;
-            return NULL;
+    if (s->worker_blocked)
+        pthread_cond_signal(&s->work);
+}
+
+/* Will the worker fetch chunk index, without waiting for anyone? */
+static bool worker_brings(const Stream *s, int64_t index)
+{
+    return s->worker_running && !s->worker_blocked && index >= s->ahead_next &&
+           index < s->ahead_end;
+}
+
+/* Chunk index with bytes [0, need) in place, pinned; fetched by this thread
+ * (with the chunks after it up to `last` that are missing too, in one
+ * request) when nobody has it or is getting it. Returns it, NULL with *err
+ * set, or NULL with *err 0 when this thread would have to wait for a slot
+ * while it holds pins (the caller lets them go and starts again). Called
+ * locked. */
+static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, bool holding, int *err)
+{
+    int rc = 0;
+    for (;;) {
+        Chunk *c = slot_of(s, index);
+        if (c->index == index && c->filled >= need) {
+            c->pins++;
+            return c;
         }
-        return c;
+        if ((c->index == index && c->fetching) || worker_brings(s, index)) {
+            if ((rc = wait_for(s, index * (int64_t)CHUNK + (int64_t)need)) != 0)
+                break;
+            continue;
+        }
+        if (c->index != index && (c->fetching || c->pins)) {
+            if (holding) {
+                *err = 0;
+                return NULL;
+            }
+            if ((rc = wait_for(s, INT64_MAX)) != 0)
+                break;
+            continue;
+        }
+        /* Missing, or what came of it is not enough and nobody goes on: ours. */
+        Chunk *batch[STREAM_VIEW_MAX + 1];
+        size_t n = 0;
+        batch[n++] = claim(s, index);
+        for (int64_t i = index + 1; i <= last && n < STREAM_VIEW_MAX + 1; i++) {
+            Chunk *d = slot_of(s, i);
+            if (d->index == i && (d->filled > 0 || d->fetching))
+                break;
+            if (!(d = claim(s, i)))
+                break;
+            batch[n++] = d;
+        }
+        if ((rc = fetch(s, batch, n)) != 0 && c->filled < need)
+            break;
     }
+    *err = -rc;
+    return NULL;
+}
+
+/* Pins the chunks holding [off, off + len) (within the file, at most
+ * STREAM_VIEW_MAX chunks) and points v at them. Returns 0 or -errno. */
+static int pin_range(Stream *s, int64_t off, size_t len, StreamView *v)
+{
+    int64_t first = off / (int64_t)CHUNK, last = (off + (int64_t)len - 1) / (int64_t)CHUNK;
+    lock(&s->lock);
+    /* Parallel kernel reads arrive a little out of order: a read near the
+     * end of the run continues it. */
+    bool sequential = off >= s->seq_end - SEQ_BEHIND && off <= s->seq_end + SEQ_AHEAD;
+    s->run = sequential ? s->run + 1 : 0;
+    if (!sequential || off + (int64_t)len > s->seq_end)
+        s->seq_end = off + (int64_t)len;
+    if (sequential)
+        read_ahead(s, first, last);
+    else
+        s->ahead_next = s->ahead_end = last + 1; /* a seek: what was ahead is not */
+    int err = 0;
+    size_t n = 0;
+    for (int64_t index = first; index <= last;) {
+        int64_t start = index * (int64_t)CHUNK;
+        size_t need = off + (int64_t)len - start < (int64_t)chunk_len(s, index)
+                          ? (size_t)(off + (int64_t)len - start)
+                          : chunk_len(s, index);
+        Chunk *c = get_chunk(s, index, need, last, n > 0, &err);
+        if (!c) {
+            unpin(s, first, n);
+            n = 0;
+            if (err || (err = -wait_for(s, INT64_MAX)) != 0)
+                break;
+            index = first; /* the pins went while waiting for a slot */
+            continue;
+        }
+        size_t from = index == first ? (size_t)(off - start) : 0;
+        v->iov[n].iov_base = c->data + from;
+        v->iov[n].iov_len = need - from;
+        n++;
+        index++;
+    }
+    if (!err) {
+        v->s = s;
+        v->first = first;
+        v->n = (int)n;
+        s->refs++;
+    }
+    unlock(&s->lock);
+    return -err;
+}
+
+void stream_view_release(StreamView *v)
+{
+    if (!v || v->n == 0)
+        return;
+    Stream *s = v->s;
+    lock(&s->lock);
+    unpin(s, v->first, (size_t)v->n);
+    unlock(&s->lock);
+    v->n = 0;
+    stream_unref(s);
+}
+
+void stream_view_arm(StreamView *v)
+{
+    if (v)
+        v->n = 0;
+    armed = v;
 }
 
 ssize_t stream_read(Stream *s, char *out, size_t len, int64_t off)
@@ -340,34 +527,31 @@ ssize_t stream_read(Stream *s, char *out, size_t len, int64_t off)
         return 0;
     if ((int64_t)len > s->size - off)
         len = (size_t)(s->size - off);
-    lock(&s->lock);
-    /* Parallel kernel reads arrive a little out of order: a read near the
-     * end of the run continues it. */
-    bool sequential = off >= s->seq_end - 2 * (int64_t)CHUNK && off <= s->seq_end + (int64_t)CHUNK;
-    s->run = sequential ? s->run + 1 : 0;
-    if (!sequential || off + (int64_t)len > s->seq_end)
-        s->seq_end = off + (int64_t)len;
-    size_t done = 0;
-    int err = 0;
     int64_t first = off / (int64_t)CHUNK, last = (off + (int64_t)len - 1) / (int64_t)CHUNK;
-    if (sequential)
-        read_ahead(s, last);
-    for (int64_t index = first; index <= last; index++) {
-        Chunk *c = get_chunk(s, index, &err);
-        if (!c)
-            break;
-        c->used = ++s->clock;
-        int64_t start = index * (int64_t)CHUNK;
-        int64_t from = off + (int64_t)done - start;
-        size_t n = c->len - (size_t)from;
+    if (armed && armed->n == 0 && last - first < STREAM_VIEW_MAX) {
+        int rc = pin_range(s, off, len, armed);
+        return rc ? rc : (ssize_t)len;
+    }
+    /* Copied out as many chunks as a view holds at a time, so that a read
+     * may be of any length. */
+    size_t done = 0;
+    while (done < len) {
+        int64_t at = off + (int64_t)done;
+        size_t n = STREAM_VIEW_MAX * CHUNK - (size_t)(at % (int64_t)CHUNK);
         if (n > len - done)
             n = len - done;
-        memcpy(out + done, c->data + from, n);
-        done += n;
+        StreamView v = {0};
+        int rc = pin_range(s, at, n, &v);
+        if (rc)
+            return rc;
+        for (int i = 0; i < v.n; i++) {
+            memcpy(out + done, v.iov[i].iov_base, v.iov[i].iov_len);
+            done += v.iov[i].iov_len;
+        }
+        stream_view_release(&v);
     }
-    unlock(&s->lock);
     /* Every byte asked for up to the end of the file, or an error: a short
      * count would be taken for the end of the file (FUSE shrinks the size
      * it caches, and sha256sum, dd or tar would end "successfully"). */
-    return err ? -err : (ssize_t)done;
+    return (ssize_t)done;
 }

@@ -13,6 +13,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Where a download's bytes go: write(ctx, at, data, n) gets bytes
+ * [off + at, off + at + n) of the file, at growing from 0 without a gap or
+ * a repeat, each only after the answer that carries it was checked to be
+ * the file's bytes. Bytes it got stay valid when the download later fails. */
+typedef struct {
+    void (*write)(void *ctx, size_t at, const char *data, size_t n);
+    void *ctx;
+} DownloadSink;
+
 typedef struct ZoomClient {
     /* GET of one object. route is the endpoint's template ("GET
      * /users/{userId}"), path the expanded path below the API base, with
@@ -26,12 +35,12 @@ typedef struct ZoomClient {
      * NULL; *out (when not NULL) gets the answer or NULL when it had none.
      * A POST that may have reached Zoom is never sent twice. */
     int (*send)(const char *route, const char *path, json_t *body, json_t **out);
-    /* Bytes [off, off + len) of a recording file into consecutive parts of
-     * part_len bytes each. total is its exact size, or -1 when unknown
-     * (then *total_out learns it). Returns the byte count fetched (len,
-     * unless the file ends first) or -errno; never wrong bytes. */
+    /* Bytes [off, off + len) of a recording file, handed to `to` in order
+     * as they arrive. total is its exact size, or -1 when unknown (then
+     * *total_out learns it). Returns the byte count fetched (len, unless
+     * the file ends first) or -errno; never wrong bytes. */
     ssize_t (*download)(const char *download_url, int64_t off, size_t len, int64_t total,
-                        char *const *parts, size_t part_len, int64_t *total_out);
+                        const DownloadSink *to, int64_t *total_out);
     /* Zoom is near a rate limit for this account: fetching ahead of
      * readers should wait. */
     bool (*busy)(void);

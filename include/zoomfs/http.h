@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct HttpResponse HttpResponse;
+
 typedef struct {
     const char *method; /* "GET", "HEAD", "POST", "PATCH", "PUT", "DELETE" */
     const char *url;
@@ -25,12 +27,13 @@ typedef struct {
     bool follow_redirects;
     long total_timeout; /* seconds for the whole transfer, 0: none (streams) */
     /* Where a 2xx body goes. When NULL it is collected in the response.
+     * resp has the status and headers of the answer the bytes belong to.
      * Returning less than n aborts the transfer (the response then says so). */
-    size_t (*sink)(void *ctx, const char *data, size_t n);
+    size_t (*sink)(void *ctx, const HttpResponse *resp, const char *data, size_t n);
     void *sink_ctx;
 } HttpRequest;
 
-typedef struct {
+struct HttpResponse {
     long status;       /* 0 when no response was received */
     NetError neterr;   /* transport failure class, NETERR_NONE when a status came */
     bool sink_stopped; /* the sink asked to stop: not an error of the network */
@@ -47,7 +50,7 @@ typedef struct {
     char *content_range;
     int64_t content_length; /* -1 when unknown */
     char *error;            /* curl's message on transport failure, else NULL */
-} HttpResponse;
+};
 
 int http_init(const char *cafile, int connect_timeout, int io_timeout);
 void http_cleanup(void);

@@ -8,6 +8,7 @@
 
 #include "zoomfs/client.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,18 @@ void fake_file(const char *url, int64_t size);
 void fake_file_fails_from(const char *url, int64_t from, int rc);
 unsigned char fake_byte(const char *url, int64_t i);
 int fake_downloads(void);
+/* The i-th download (from 0, in the order they began): the offset and
+ * length it asked for and (got may be NULL) the bytes it handed over so
+ * far. false past the last one. */
+bool fake_download_range(int i, int64_t *off, size_t *len, size_t *got);
+/* The next `times` downloads of url that cover byte `at` hand over the
+ * bytes before it, then fail with rc (a transfer cut for good). */
+void fake_file_cut(const char *url, int64_t at, int rc, int times);
+/* Downloads of url stop at byte `at` (having handed over what came before)
+ * until the gate opens; at the unmount they fail with -EINTR.
+ * fake_gate_waiting: how many wait there now. */
+void fake_gate_close(const char *url, int64_t at);
+void fake_gate_open(void);
+int fake_gate_waiting(void);
 
 #endif

@@ -1,0 +1,154 @@
+"""The read path at line rate, by what it costs rather than how long it
+takes: a sequential read sends few large Range requests and fetches every
+byte once, a random 4 KiB read fetches one 256 KiB chunk, and four parallel
+readers stay in bounded memory. (Speeds are measured by
+bench/compare_read.sh, not here.)
+"""
+
+import hashlib
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from .util import SANITIZER_ENV, Sim, instance_files, run, sim_instance_by_uuid
+
+MiB = 1 << 20
+KiB = 1 << 10
+BIG = 48 * MiB
+PAR = 24 * MiB    # the files of the parallel readers
+CHUNK = 256 * KiB  # what zoomfs fetches for a random read
+BATCH = 4 * MiB    # the most one read-ahead request asks for
+CDN = "GET /cdn/{fileKey}"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    s = Sim.start(tmp_path_factory.mktemp("readpath-sim"),
+                  ["--users", "1", "--seed", "4", "--instances", "1", "--months", "1",
+                   "--meetings", "1", "--file-size", str(PAR),
+                   "--dense-month-instances", "4", "--big-file", str(BIG)])
+    yield s
+    s.stop()
+
+
+def files_of_size(sim, mount, size):
+    """(path, fileKey) of the media files of exactly size bytes that are
+    alone of their size in their instance folder (matched to the emulator's
+    instance through recording.json)."""
+    by_uuid = sim_instance_by_uuid(sim)
+    out = []
+    for dirpath, _, names in sorted(os.walk(mount.path("users"))):
+        if "recording.json" not in names:
+            continue
+        folder = Path(dirpath)
+        rec = json.loads((folder / "recording.json").read_bytes())
+        keys = [f["_key"] for f in instance_files(by_uuid[rec["uuid"]][1]) if f["_size"] == size]
+        paths = [folder / n for n in sorted(names)
+                 if n != "recording.json" and (folder / n).stat().st_size == size]
+        if len(keys) == 1 and len(paths) == 1:
+            out.append((paths[0], keys[0]))
+    return out
+
+
+def ranges(entries):
+    """(first byte, bytes carried, bytes asked for) of each CDN request."""
+    out = []
+    for e in entries:
+        if e["route"] != CDN:
+            continue
+        m = re.fullmatch(r"bytes=(\d+)-(\d+)", e.get("range") or "")
+        assert m, "a CDN request without a closed Range: %s" % e
+        a, b = int(m.group(1)), int(m.group(2))
+        out.append((a, e["bytes"], b - a + 1))
+    return out
+
+
+def read_in_steps(path, step=128 * KiB):
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            b = f.read(step)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def test_sequential_read_fetches_each_byte_once_in_few_large_requests(sim, make_mount):
+    m = make_mount(sim)
+    ((path, key),) = files_of_size(sim, m, BIG)
+    mark = sim.mark()
+    digest = read_in_steps(path)
+    got = sorted(ranges(sim.log(mark)))
+    assert digest == sim.file_info(key)["sha256"]
+    at = 0
+    for first, carried, asked in got:
+        assert first == at, "byte %d fetched twice or skipped: %s" % (at, got)
+        assert asked <= BATCH, got
+        at += carried
+    assert at == BIG, got
+    # The window grows to 8 MiB and is topped up 4 MiB at a time: about one
+    # request per 4 MiB, a few small ones while it grows.
+    assert len(got) <= BIG // BATCH + 8, got
+
+
+def test_random_4k_read_fetches_one_chunk(sim, make_mount):
+    m = make_mount(sim)
+    ((path, key),) = files_of_size(sim, m, BIG)
+    block = 5000  # 4 KiB blocks: 20,480,000 bytes into the file
+    mark = sim.mark()
+    got = run(["dd", "if=%s" % path, "bs=4096", "count=1", "skip=%d" % block,
+               "status=none"]).stdout
+    entries = sim.log(mark)
+    assert got == sim.download(key, block * 4096, block * 4096 + 4095)
+    cdn = ranges(entries)
+    start = block * 4096 // CHUNK * CHUNK
+    assert cdn[:1] == [(start, CHUNK, CHUNK)], cdn
+
+
+def test_four_parallel_readers_in_bounded_memory(sim, make_mount):
+    # AddressSanitizer keeps freed memory in quarantine (256 MiB by
+    # default): a small one measures zoomfs, not the sanitizer.
+    asan = os.environ.get("ASAN_OPTIONS", SANITIZER_ENV["ASAN_OPTIONS"])
+    m = make_mount(sim, env={"ASAN_OPTIONS": asan + ":quarantine_size_mb=8"})
+    found = files_of_size(sim, m, PAR)[:4]
+    assert len(found) == 4
+    paths = [p for p, _ in found]
+    want = {p: sim.file_info(k)["sha256"] for p, k in found}
+    before = m.vmrss_kib()
+    samples, digests = [], {}
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                samples.append(m.vmrss_kib())
+            except OSError:
+                break
+            done.wait(0.05)
+
+    def read(p):
+        digests[p] = read_in_steps(p)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    readers = [threading.Thread(target=read, args=(p,)) for p in paths]
+    try:
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join()
+    finally:
+        done.set()
+        sampler.join()
+    assert digests == want
+    grew = (max(samples + [before]) - before) / 1024
+    print("four parallel readers: RSS grew by %.1f MiB (%d samples)" % (grew, len(samples)))
+    # Each open file holds at most its read-ahead window (8 MiB) and 3 MiB
+    # of chunks being read: 44 MiB, about 45 MiB in all in a release build,
+    # 60 under the sanitizers (their allocator's own share); the 1 MiB
+    # chunks of old, two windows a file, came to 96.
+    assert grew < 72, "zoomfs VmRSS grew by %.1f MiB" % grew
