@@ -113,7 +113,14 @@ struct Stream {
     bool worker_running;
     bool worker_blocked; /* waits for a slot to be unpinned */
     bool closing;
+    int64_t timed_out_at; /* now_ms() of a reader's last deadline, 0: none */
 };
+
+/* After a read gave up at its deadline the kernel tries again at once, page
+ * by page, each a read of its own that a trickling CDN can just serve in
+ * time: one read() would take minutes. Reads that need the network fail
+ * at once for this long after a deadline instead, so the read() ends. */
+#define TIMED_OUT_MS 1000
 
 static Chunk *slot_of(Stream *s, int64_t index)
 {
@@ -421,6 +428,10 @@ static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, boo
             c->pins++;
             return c;
         }
+        if (s->timed_out_at && now_ms() - s->timed_out_at < TIMED_OUT_MS) {
+            rc = -ETIMEDOUT;
+            break;
+        }
         if ((c->index == index && c->fetching) || worker_brings(s, index)) {
             if ((rc = wait_for(s, index * (int64_t)CHUNK + (int64_t)need)) != 0)
                 break;
@@ -497,6 +508,8 @@ static int pin_range(Stream *s, int64_t off, size_t len, StreamView *v)
         v->first = first;
         v->n = (int)n;
         s->refs++;
+    } else if (err == ETIMEDOUT) {
+        s->timed_out_at = now_ms();
     }
     unlock(&s->lock);
     return -err;
