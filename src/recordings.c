@@ -21,14 +21,14 @@
  * probed for its files Zoom gives no size of (closed captions, timelines).
  * A download_url names one file for good, so the sizes are kept on disk for
  * every month and probed once per file, not once per mount. */
-typedef struct {
+struct MonthVal {
     CacheVal base;
     json_t *instances;
     NamedItem *names;
     size_t count;
     json_t *sizes;   /* download_url -> bytes; guarded by sizes_lock */
     char *sizes_key; /* its key on disk */
-} MonthVal;
+};
 
 static pthread_mutex_t sizes_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -76,7 +76,7 @@ static bool month_in_range(const char *month, int64_t created)
  * someone deletes or recovers (a recording that starts late on the last day
  * of a month is processed after midnight, so the previous month still
  * moves). */
-static bool settled(const char *month)
+bool recordings_settled(const char *month)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -114,7 +114,7 @@ static MonthVal *month_val_new(json_t *instances, const char *user_key, const ch
 /* How long a settled month on disk is trusted: between half and all of
  * settled_ttl, the share fixed by its key, so that months stored on the
  * same night are listed again on different nights, not all on one. */
-static int64_t settled_age_limit(const char *key)
+int64_t recordings_settled_age(const char *key)
 {
     char hash[65];
     sha256_hex(key, strlen(key), hash);
@@ -127,7 +127,7 @@ static int64_t settled_age_limit(const char *key)
 static MonthVal *month_from_disk(const char *user_key, const char *month)
 {
     char *key = disk_key("recordings", user_key, month);
-    json_t *instances = diskcache_get(key, settled_age_limit(key));
+    json_t *instances = diskcache_get(key, recordings_settled_age(key));
     free(key);
     MonthVal *m = json_is_array(instances) ? month_val_new(instances, user_key, month) : NULL;
     if (!m)
@@ -149,7 +149,7 @@ static int month_from_zoom(const Ids *ids, const char *month, MonthVal **out)
     free(query);
     if (rc)
         return rc;
-    if (settled(month)) {
+    if (recordings_settled(month)) {
         char *key = disk_key("recordings", ids->user, month);
         diskcache_put(key, instances);
         free(key);
@@ -169,7 +169,7 @@ static int month_listing(const TreePath *tp, MonthVal **out)
         rc = -ENOENT;
     char *key = rc == 0 ? store_key(store_row(NODE_MONTH), u.key, tp->month) : NULL;
     if (key && !(*out = (MonthVal *)store_get(key))) {
-        *out = settled(tp->month) ? month_from_disk(u.key, tp->month) : NULL;
+        *out = recordings_settled(tp->month) ? month_from_disk(u.key, tp->month) : NULL;
         if (!*out)
             rc = month_from_zoom(&ids, tp->month, out);
         if (rc == 0)
@@ -180,8 +180,7 @@ static int month_listing(const TreePath *tp, MonthVal **out)
     return rc;
 }
 
-/* The instance object named tp->instance, with a reference on its month. */
-static int find_instance(const TreePath *tp, MonthVal **month, json_t **instance)
+int recordings_instance(const TreePath *tp, MonthVal **month, json_t **instance)
 {
     int rc = month_listing(tp, month);
     if (rc)
@@ -196,7 +195,13 @@ static int find_instance(const TreePath *tp, MonthVal **month, json_t **instance
     return -ENOENT;
 }
 
-static int64_t time_field(const json_t *obj, const char *a, const char *b)
+void recordings_month_unref(MonthVal *month)
+{
+    if (month)
+        cacheval_unref(&month->base);
+}
+
+int64_t recordings_time(const json_t *obj, const char *a, const char *b)
 {
     int64_t t = naming_parse_time(json_string_value(json_object_get(obj, a)) ?: "");
     if (t < 0 && b)
@@ -206,7 +211,7 @@ static int64_t time_field(const json_t *obj, const char *a, const char *b)
 
 /* file_size when Zoom gave a usable one: an integer, or a real that an
  * int64 holds (a size of 2^63 or more is no size); else -1. */
-static int64_t given_size(const json_t *file)
+int64_t recordings_given_size(const json_t *file)
 {
     json_t *fs = json_object_get(file, "file_size");
     if (json_is_integer(fs))
@@ -217,7 +222,7 @@ static int64_t given_size(const json_t *file)
 
 static int64_t media_size(MonthVal *month, const json_t *file)
 {
-    int64_t size = given_size(file);
+    int64_t size = recordings_given_size(file);
     if (size > 0)
         return size;
     const char *url = json_string_value(json_object_get(file, "download_url"));
@@ -245,7 +250,7 @@ static int64_t media_size(MonthVal *month, const json_t *file)
 /* The instance of a file of the mount, unless the file was removed here. */
 static int visible_in_instance(const Entry *e, MonthVal **month, json_t **instance)
 {
-    return store_hidden(e->path) ? -ENOENT : find_instance(&e->tp, month, instance);
+    return store_hidden(e->path) ? -ENOENT : recordings_instance(&e->tp, month, instance);
 }
 
 static int media_info(const Entry *e, MediaInfo *out)
@@ -274,9 +279,9 @@ static int media_info(const Entry *e, MediaInfo *out)
         out->file_id = id ? xstrdup(id) : NULL;
         out->meeting_uuid = xstrdup(json_string_value(json_object_get(instance, "uuid")) ?: "");
         out->size = size;
-        out->mtime = time_field(f, "recording_end", "recording_start");
+        out->mtime = recordings_time(f, "recording_end", "recording_start");
         if (out->mtime < 0)
-            out->mtime = time_field(instance, "start_time", NULL);
+            out->mtime = recordings_time(instance, "start_time", NULL);
         rc = 0;
         break;
     }
@@ -293,20 +298,26 @@ void media_info_free(MediaInfo *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* The month listing a change in this instance made stale, in memory and
- * on disk. */
-static void instance_forget(const Entry *e)
+void recordings_forget(const char *user, const char *month)
 {
     UserRef u;
-    if (store_user(e->tp.user, &u) == 0) {
-        char *key = store_key(store_row(NODE_MONTH), u.key, e->tp.month);
+    if (store_user(user, &u) == 0) {
+        char *key = store_key(store_row(NODE_MONTH), u.key, month);
         store_drop(key);
         free(key);
-        key = disk_key("recordings", u.key, e->tp.month);
+        key = disk_key("recordings", u.key, month);
         diskcache_drop(key);
         free(key);
     }
     user_ref_drop(&u);
+}
+
+/* The month listing a change in this instance made stale, in memory and
+ * on disk. */
+static void instance_forget(const Entry *e)
+{
+    recordings_forget(e->tp.user, e->tp.month);
+    trash_changed(e->tp.user); /* what left went there */
 }
 
 /* ---- recordings/ and months ---------------------------------------------- */
@@ -370,9 +381,9 @@ static int instance_getattr(const Entry *e, struct stat *st)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc == 0) {
-        store_fill_dir(st, time_field(instance, "start_time", NULL));
+        store_fill_dir(st, recordings_time(instance, "start_time", NULL));
         cacheval_unref(&month->base);
     }
     return rc;
@@ -382,24 +393,30 @@ static int instance_list(const Entry *e, NodeAdd add, void *ctx)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
-    for (size_t i = 0; i < n; i++) {
+    bool full = false;
+    for (size_t i = 0; i < n && !full; i++) {
         char *fp = instance_path(&e->tp, files[i].name);
-        bool full = !store_hidden(fp) && add(ctx, files[i].name, false);
+        full = !store_hidden(fp) && add(ctx, files[i].name, false);
         free(fp);
-        if (full)
-            break;
     }
     free(files);
     cacheval_unref(&month->base);
+    /* Listed only when a stat of them would answer. */
+    static const NodeKind past[] = {NODE_PARTICIPANTS_JSON, NODE_POLLS_JSON};
+    for (size_t i = 0; i < ARRAY_SIZE(past) && !full; i++) {
+        const char *leaf;
+        if (tree_fixed_name(store_row(past[i]), &leaf) && attendance_shown(&e->tp, past[i]))
+            full = add(ctx, leaf, false);
+    }
     return 0;
 }
 
-static const char *delete_action(void)
+const char *recordings_delete_action(void)
 {
     return store_config()->recording_delete_permanent ? "action=delete" : "action=trash";
 }
@@ -409,12 +426,13 @@ static int instance_remove(const Entry *e)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
     char *path =
-        ids.object ? endpoint_path(store_row(NODE_INSTANCE)->del, &ids, delete_action()) : NULL;
+        ids.object ? endpoint_path(store_row(NODE_INSTANCE)->del, &ids, recordings_delete_action())
+                   : NULL;
     cacheval_unref(&month->base);
     rc = path ? store_client()->send(store_row(NODE_INSTANCE)->del, path, NULL, NULL) : -EIO;
     free(path);
@@ -512,7 +530,7 @@ static int finish_instance(const Entry *e)
 {
     MonthVal *month;
     json_t *instance;
-    if (find_instance(&e->tp, &month, &instance) != 0)
+    if (recordings_instance(&e->tp, &month, &instance) != 0)
         return 0; /* the listing no longer has it: nothing left */
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
@@ -550,7 +568,7 @@ static int media_remove(const Entry *e)
         return finish_instance(e);
     }
     Ids ids = {.object = m.meeting_uuid, .file = m.file_id};
-    char *path = endpoint_path(store_row(NODE_MEDIA)->del, &ids, delete_action());
+    char *path = endpoint_path(store_row(NODE_MEDIA)->del, &ids, recordings_delete_action());
     rc = store_client()->send(store_row(NODE_MEDIA)->del, path, NULL, NULL);
     free(path);
     media_info_free(&m);

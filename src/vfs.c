@@ -6,8 +6,8 @@
 #include "zoomfs/edit.h"
 #include "zoomfs/errmap.h"
 #include "zoomfs/log.h"
-#include "zoomfs/op.h"
 #include "zoomfs/node.h"
+#include "zoomfs/op.h"
 #include "zoomfs/scratch.h"
 #include "zoomfs/stats.h"
 #include "zoomfs/stream.h"
@@ -168,7 +168,8 @@ int vfs_readdir(const char *path, NodeAdd add, void *ctx)
     const Row *table = store_rows(&ntable);
     for (size_t i = 0; i < ntable; i++) {
         const char *name;
-        if (table[i].parent != row->kind || &table[i] == row || !tree_fixed_name(&table[i], &name))
+        if (table[i].parent != row->kind || &table[i] == row ||
+            !tree_fixed_name(&table[i], &name) || (table[i].flags & ROW_UNLISTED))
             continue;
         if (table[i].flags & (ROW_USER_ID | ROW_WEBINAR) && !node_present(table[i].flags, &r.e))
             continue;
@@ -542,6 +543,12 @@ int vfs_rename(const char *from, const char *to, unsigned flags)
         scratch_put(to, f->text, f->len, 0600);
         cacheval_unref(&f->base);
         return 0;
+    }
+    if (src.where == AT_NODE && src.e.tp.row->ops->rename) {
+        /* mv out of the trash: the kind says where its nodes may go. */
+        if ((rc = src.e.tp.row->ops->rename(&src.e, &dst.e)) == -EPERM)
+            return refuse("rename", from, EPERM, "from the trash only back to where it was");
+        return rc;
     }
     return refuse("rename", from, EPERM, "Zoom objects keep their names");
 }

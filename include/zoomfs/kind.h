@@ -48,6 +48,9 @@ struct KindOps {
     /* After a change of e: forget what it made stale (its object, the
      * listing that holds it). */
     void (*forget)(const Entry *e);
+    /* rename of a node to another place of the tree (to has parsed; it is
+     * the kind's to refuse): mv out of the trash recovers. */
+    int (*rename)(const Entry *from, const Entry *to);
 };
 
 #endif

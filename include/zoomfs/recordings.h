@@ -13,4 +13,43 @@ extern const KindOps recordings_instance_ops; /* .../{instance}/ (rmdir: the who
 extern const KindOps recordings_json_ops;     /* .../recording.json */
 extern const KindOps recordings_media_ops;    /* .../{file} */
 
+/* ---- for the trash and the attendance files --------------------------- */
+
+/* A month listing (one per user and month, cached, settled ones on disk). */
+typedef struct MonthVal MonthVal;
+
+/* The instance object tp->instance names in tp->month, with a reference
+ * on its month (recordings_month_unref). */
+int recordings_instance(const TreePath *tp, MonthVal **month, json_t **instance);
+void recordings_month_unref(MonthVal *month);
+/* Drops the listing of a user's month, in memory and on disk. */
+void recordings_forget(const char *user, const char *month);
+/* Is a month settled (before the previous one)? And how long a value of a
+ * settled month kept on disk under key is trusted (part of settled_ttl). */
+bool recordings_settled(const char *month);
+int64_t recordings_settled_age(const char *key);
+/* The time in field a (else b) of obj, epoch seconds, or -1. */
+int64_t recordings_time(const json_t *obj, const char *a, const char *b);
+/* A file's file_size when Zoom gave a usable one, else -1. */
+int64_t recordings_given_size(const json_t *file);
+/* "action=trash", or "action=delete" under -o recording_delete=delete. */
+const char *recordings_delete_action(void);
+
+/* ---- attendance.c: participants.json and polls.json of an instance ------ */
+
+extern const KindOps attendance_ops;
+/* Does the instance folder tp hold this file (NODE_PARTICIPANTS_JSON,
+ * NODE_POLLS_JSON)? Fetches it (cached, single flight) to know. */
+bool attendance_shown(const TreePath *instance, NodeKind kind);
+
+/* ---- trash.c: users/{user}/recordings/.trash/ ----------------------------- */
+
+extern const KindOps trash_ops;          /* .trash/ */
+extern const KindOps trash_month_ops;    /* .trash/{month}/ */
+extern const KindOps trash_instance_ops; /* .trash/{month}/{instance}/ */
+extern const KindOps trash_json_ops;     /* .../recording.json */
+extern const KindOps trash_media_ops;    /* .../{name} */
+/* Forgets the user's trash listing (a recording went there). */
+void trash_changed(const char *user);
+
 #endif
