@@ -114,6 +114,8 @@ static int attendance_json(const Entry *e, JsonFile **out)
     const Row *row = e->tp.row;
     if (__atomic_load_n(off_flag(row->kind), __ATOMIC_RELAXED) || store_hidden(e->path))
         return -ENOENT;
+    if ((*out = store_frozen(e->path)))
+        return 0;
     MonthVal *month;
     json_t *instance;
     int rc = recordings_instance(&e->tp, &month, &instance);
@@ -138,23 +140,48 @@ static int attendance_json(const Entry *e, JsonFile **out)
     return rc;
 }
 
+/* The attendance file kind of an instance folder (its path malloc'd). */
+static bool file_entry(const TreePath *instance, NodeKind kind, Entry *e)
+{
+    const char *leaf;
+    *e = (Entry){.tp = *instance};
+    e->tp.row = store_row(kind);
+    e->tp.kind = kind;
+    if (!e->tp.row || !tree_fixed_name(e->tp.row, &leaf))
+        return false;
+    snprintf(e->tp.name, sizeof(e->tp.name), "%s", leaf);
+    e->path = xasprintf("/users/%s/recordings/%s/%s/%s", instance->user, instance->month,
+                        instance->instance, leaf);
+    return true;
+}
+
 bool attendance_shown(const TreePath *instance, NodeKind kind)
 {
-    Entry e = {.tp = *instance};
-    e.tp.row = store_row(kind);
-    e.tp.kind = kind;
-    const char *leaf;
-    if (!e.tp.row || !tree_fixed_name(e.tp.row, &leaf))
-        return false;
-    snprintf(e.tp.name, sizeof(e.tp.name), "%s", leaf);
-    e.path = xasprintf("/users/%s/recordings/%s/%s/%s", instance->user, instance->month,
-                       instance->instance, leaf);
+    Entry e;
     JsonFile *f;
-    bool yes = attendance_json(&e, &f) == 0;
+    bool yes = file_entry(instance, kind, &e) && attendance_json(&e, &f) == 0;
     if (yes)
         cacheval_unref(&f->base);
     free((char *)e.path);
     return yes;
+}
+
+void attendance_freeze(const TreePath *instance)
+{
+    static const NodeKind kinds[] = {NODE_PARTICIPANTS_JSON, NODE_POLLS_JSON};
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+        Entry e;
+        JsonFile *f;
+        JsonFile *kept = NULL;
+        if (file_entry(instance, kinds[i], &e) && !(kept = store_frozen(e.path)) &&
+            attendance_json(&e, &f) == 0) {
+            store_freeze(e.path, f);
+            cacheval_unref(&f->base);
+        }
+        if (kept)
+            cacheval_unref(&kept->base);
+        free((char *)e.path);
+    }
 }
 
 /* unlink: Zoom deletes no report; like recording.json, the file is hidden

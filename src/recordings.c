@@ -396,9 +396,17 @@ static int instance_list(const Entry *e, NodeAdd add, void *ctx)
     int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
+    /* Listed only when a stat of them would answer; before the recording
+     * files, so that rm -r removes them while their recording is listed. */
+    static const NodeKind past[] = {NODE_PARTICIPANTS_JSON, NODE_POLLS_JSON};
+    bool full = false;
+    for (size_t i = 0; i < ARRAY_SIZE(past) && !full; i++) {
+        const char *leaf;
+        if (tree_fixed_name(store_row(past[i]), &leaf) && attendance_shown(&e->tp, past[i]))
+            full = add(ctx, leaf, false);
+    }
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
-    bool full = false;
     for (size_t i = 0; i < n && !full; i++) {
         char *fp = instance_path(&e->tp, files[i].name);
         full = !store_hidden(fp) && add(ctx, files[i].name, false);
@@ -406,13 +414,6 @@ static int instance_list(const Entry *e, NodeAdd add, void *ctx)
     }
     free(files);
     cacheval_unref(&month->base);
-    /* Listed only when a stat of them would answer. */
-    static const NodeKind past[] = {NODE_PARTICIPANTS_JSON, NODE_POLLS_JSON};
-    for (size_t i = 0; i < ARRAY_SIZE(past) && !full; i++) {
-        const char *leaf;
-        if (tree_fixed_name(store_row(past[i]), &leaf) && attendance_shown(&e->tp, past[i]))
-            full = add(ctx, leaf, false);
-    }
     return 0;
 }
 
@@ -427,6 +428,19 @@ static int instance_remove(const Entry *e)
     MonthVal *month;
     json_t *instance;
     int rc = recordings_instance(&e->tp, &month, &instance);
+    if (rc == -ENOENT) {
+        /* rm -r: its files were removed here (recording.json too, or kept
+         * as it was), the last took the recording out of Zoom's listing;
+         * the folder went with them. */
+        char *rj = instance_path(&e->tp, "recording.json");
+        JsonFile *f = store_frozen(rj);
+        bool emptied = f || store_hidden(rj);
+        free(rj);
+        if (f)
+            cacheval_unref(&f->base);
+        if (emptied)
+            return 0;
+    }
     if (rc)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
@@ -450,31 +464,36 @@ const KindOps recordings_instance_ops = {.getattr = instance_getattr,
 
 static int recording_json(const Entry *e, JsonFile **out)
 {
+    /* Kept as it was once files of its recording were removed here, even
+     * after the last of them took the recording out of the listing (rsync
+     * removes it after them when their names sort first). */
+    JsonFile *f = store_hidden(e->path) ? NULL : store_frozen(e->path);
+    if (f) {
+        *out = f;
+        return 0;
+    }
     MonthVal *month;
     json_t *instance;
     int rc = visible_in_instance(e, &month, &instance);
     if (rc)
         return rc;
     /* Rendered from the month listing: recording.json costs no request. */
-    JsonFile *f = store_frozen(e->path);
-    if (!f) {
-        char *key = store_key(e->tp.row, e->path, NULL);
-        f = (JsonFile *)store_get(key);
-        if (f) { /* still what the month listing says? */
-            size_t len;
-            char *now = jsonfile_render(instance, &len);
-            if (len != f->len || memcmp(now, f->text, len) != 0) {
-                cacheval_unref(&f->base);
-                f = NULL;
-            }
-            free(now);
+    char *key = store_key(e->tp.row, e->path, NULL);
+    f = (JsonFile *)store_get(key);
+    if (f) { /* still what the month listing says? */
+        size_t len;
+        char *now = jsonfile_render(instance, &len);
+        if (len != f->len || memcmp(now, f->text, len) != 0) {
+            cacheval_unref(&f->base);
+            f = NULL;
         }
-        if (!f) {
-            f = json_file_new(e->path, json_deep_copy(instance));
-            store_put(key, &f->base, store_dir_ttl_ms());
-        }
-        free(key);
+        free(now);
     }
+    if (!f) {
+        f = json_file_new(e->path, json_deep_copy(instance));
+        store_put(key, &f->base, store_dir_ttl_ms());
+    }
+    free(key);
     cacheval_unref(&month->base);
     *out = f;
     return 0;
@@ -520,6 +539,7 @@ static void freeze_recording_json(const TreePath *tp)
     if (f)
         cacheval_unref(&f->base);
     free((char *)rj.path);
+    attendance_freeze(tp);
 }
 
 /* After an unlink in an instance: when every file still listed is one the

@@ -548,6 +548,13 @@ int vfs_rename(const char *from, const char *to, unsigned flags)
         /* mv out of the trash: the kind says where its nodes may go. */
         if ((rc = src.e.tp.row->ops->rename(&src.e, &dst.e)) == -EPERM)
             return refuse("rename", from, EPERM, "from the trash only back to where it was");
+        if (rc == 0) { /* the folders it left may be gone */
+            char *dir = xstrndup(from, (size_t)(strrchr(from, '/') - from));
+            forget_in_kernel(dir);
+            *strrchr(dir, '/') = '\0';
+            forget_in_kernel(dir);
+            free(dir);
+        }
         return rc;
     }
     return refuse("rename", from, EPERM, "Zoom objects keep their names");

@@ -41,6 +41,9 @@ extern const KindOps attendance_ops;
 /* Does the instance folder tp hold this file (NODE_PARTICIPANTS_JSON,
  * NODE_POLLS_JSON)? Fetches it (cached, single flight) to know. */
 bool attendance_shown(const TreePath *instance, NodeKind kind);
+/* Files of the instance tp are being removed here: its attendance files
+ * stay as they are for the mount, even once the recording is gone. */
+void attendance_freeze(const TreePath *instance);
 
 /* ---- trash.c: users/{user}/recordings/.trash/ ----------------------------- */
 
