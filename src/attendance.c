@@ -5,6 +5,8 @@
  * nothing for them. A refusal of the whole area (a missing scope, a plan
  * without the reports) turns it off for the mount; a meeting Zoom has no
  * report of simply has no such file. */
+#include "zoomfs/attendance.h"
+
 #include "zoomfs/recordings.h"
 
 #include "zoomfs/diskcache.h"
@@ -138,50 +140,6 @@ static int attendance_json(const Entry *e, JsonFile **out)
         cacheval_unref(&v->base);
     }
     return rc;
-}
-
-/* The attendance file kind of an instance folder (its path malloc'd). */
-static bool file_entry(const TreePath *instance, NodeKind kind, Entry *e)
-{
-    const char *leaf;
-    *e = (Entry){.tp = *instance};
-    e->tp.row = store_row(kind);
-    e->tp.kind = kind;
-    if (!e->tp.row || !tree_fixed_name(e->tp.row, &leaf))
-        return false;
-    snprintf(e->tp.name, sizeof(e->tp.name), "%s", leaf);
-    e->path = xasprintf("/users/%s/recordings/%s/%s/%s", instance->user, instance->month,
-                        instance->instance, leaf);
-    return true;
-}
-
-bool attendance_shown(const TreePath *instance, NodeKind kind)
-{
-    Entry e;
-    JsonFile *f;
-    bool yes = file_entry(instance, kind, &e) && attendance_json(&e, &f) == 0;
-    if (yes)
-        cacheval_unref(&f->base);
-    free((char *)e.path);
-    return yes;
-}
-
-void attendance_freeze(const TreePath *instance)
-{
-    static const NodeKind kinds[] = {NODE_PARTICIPANTS_JSON, NODE_POLLS_JSON};
-    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-        Entry e;
-        JsonFile *f;
-        JsonFile *kept = NULL;
-        if (file_entry(instance, kinds[i], &e) && !(kept = store_frozen(e.path)) &&
-            attendance_json(&e, &f) == 0) {
-            store_freeze(e.path, f);
-            cacheval_unref(&f->base);
-        }
-        if (kept)
-            cacheval_unref(&kept->base);
-        free((char *)e.path);
-    }
 }
 
 /* unlink: Zoom deletes no report; like recording.json, the file is hidden

@@ -48,6 +48,22 @@ static char *instance_path(const TreePath *tp, const char *leaf)
     return xasprintf("/users/%s/recordings/%s/%s/%s", tp->user, tp->month, tp->instance, leaf);
 }
 
+/* The JSON file row makes in the instance folder tp (a fixed name with a
+ * json op), as an entry; its path is malloc'd. */
+static bool instance_json_entry(const TreePath *tp, const Row *row, Entry *out)
+{
+    const char *leaf;
+    if (row->parent != NODE_INSTANCE || !row->ops->json || !tree_fixed_name(row, &leaf))
+        return false;
+    *out = (Entry){.path = instance_path(tp, leaf), .tp = *tp};
+    out->tp.row = row;
+    out->tp.kind = row->kind;
+    out->tp.parent = store_row(NODE_INSTANCE);
+    out->tp.parent_kind = NODE_INSTANCE;
+    snprintf(out->tp.name, sizeof(out->tp.name), "%s", leaf);
+    return true;
+}
+
 /* The user's month folders: from created_at (or -o since) to now. */
 static char (*user_months(int64_t created, size_t *n))[8]
 {
@@ -308,6 +324,8 @@ void recordings_forget(const char *user, const char *month)
         key = disk_key("recordings", u.key, month);
         diskcache_drop(key);
         free(key);
+        /* what left the month went to the trash, or came from it */
+        store_drop_row(store_row(NODE_TRASH), u.key);
     }
     user_ref_drop(&u);
 }
@@ -317,7 +335,6 @@ void recordings_forget(const char *user, const char *month)
 static void instance_forget(const Entry *e)
 {
     recordings_forget(e->tp.user, e->tp.month);
-    trash_changed(e->tp.user); /* what left went there */
 }
 
 /* ---- recordings/ and months ---------------------------------------------- */
@@ -396,14 +413,22 @@ static int instance_list(const Entry *e, NodeAdd add, void *ctx)
     int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
-    /* Listed only when a stat of them would answer; before the recording
-     * files, so that rm -r removes them while their recording is listed. */
-    static const NodeKind past[] = {NODE_PARTICIPANTS_JSON, NODE_POLLS_JSON};
+    /* The JSON files the rows list only when they answer (participants.json,
+     * polls.json); before the recording files, so that rm -r removes them
+     * while their recording is listed. */
     bool full = false;
-    for (size_t i = 0; i < ARRAY_SIZE(past) && !full; i++) {
-        const char *leaf;
-        if (tree_fixed_name(store_row(past[i]), &leaf) && attendance_shown(&e->tp, past[i]))
-            full = add(ctx, leaf, false);
+    size_t nrows;
+    const Row *rows = store_rows(&nrows);
+    for (size_t i = 0; i < nrows && !full; i++) {
+        Entry child;
+        if (!(rows[i].flags & ROW_UNLISTED) || !instance_json_entry(&e->tp, &rows[i], &child))
+            continue;
+        JsonFile *f;
+        if (rows[i].ops->json(&child, &f) == 0) {
+            cacheval_unref(&f->base);
+            full = add(ctx, child.tp.name, false);
+        }
+        free((char *)child.path);
     }
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
@@ -417,7 +442,7 @@ static int instance_list(const Entry *e, NodeAdd add, void *ctx)
     return 0;
 }
 
-const char *recordings_delete_action(void)
+static const char *delete_action(void)
 {
     return store_config()->recording_delete_permanent ? "action=delete" : "action=trash";
 }
@@ -445,8 +470,7 @@ static int instance_remove(const Entry *e)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
     char *path =
-        ids.object ? endpoint_path(store_row(NODE_INSTANCE)->del, &ids, recordings_delete_action())
-                   : NULL;
+        ids.object ? endpoint_path(store_row(NODE_INSTANCE)->del, &ids, delete_action()) : NULL;
     cacheval_unref(&month->base);
     rc = path ? store_client()->send(store_row(NODE_INSTANCE)->del, path, NULL, NULL) : -EIO;
     free(path);
@@ -527,19 +551,26 @@ static int media_getattr(const Entry *e, struct stat *st)
     return rc;
 }
 
-/* Once files of an instance are removed through this mount, its
- * recording.json stays as it was: it describes what was moved away, and
- * rsync --remove-source-files refuses to remove a file that changed. */
+/* Once files of an instance are removed through this mount, its JSON
+ * files (recording.json, participants.json, polls.json) stay as they were:
+ * recording.json describes what was moved away, rsync --remove-source-files
+ * refuses to remove a file that changed, and they answer until removed even
+ * after the last file took the recording out of Zoom's listing. */
 static void freeze_recording_json(const TreePath *tp)
 {
-    Entry rj = {.path = instance_path(tp, "recording.json"), .tp = *tp};
-    JsonFile *f = store_frozen(rj.path);
-    if (!f && recording_json(&rj, &f) == 0)
-        store_freeze(rj.path, f);
-    if (f)
-        cacheval_unref(&f->base);
-    free((char *)rj.path);
-    attendance_freeze(tp);
+    size_t nrows;
+    const Row *rows = store_rows(&nrows);
+    for (size_t i = 0; i < nrows; i++) {
+        Entry child;
+        if (!instance_json_entry(tp, &rows[i], &child))
+            continue;
+        JsonFile *f = store_frozen(child.path);
+        if (!f && rows[i].ops->json(&child, &f) == 0)
+            store_freeze(child.path, f);
+        if (f)
+            cacheval_unref(&f->base);
+        free((char *)child.path);
+    }
 }
 
 /* After an unlink in an instance: when every file still listed is one the
@@ -588,7 +619,7 @@ static int media_remove(const Entry *e)
         return finish_instance(e);
     }
     Ids ids = {.object = m.meeting_uuid, .file = m.file_id};
-    char *path = endpoint_path(store_row(NODE_MEDIA)->del, &ids, recordings_delete_action());
+    char *path = endpoint_path(store_row(NODE_MEDIA)->del, &ids, delete_action());
     rc = store_client()->send(store_row(NODE_MEDIA)->del, path, NULL, NULL);
     free(path);
     media_info_free(&m);

@@ -5,10 +5,12 @@
  * read-only fields come from Zoom's spec (readonly_fields.c, generated). */
 #include "zoomfs/rows.h"
 
+#include "zoomfs/attendance.h"
 #include "zoomfs/kind.h"
 #include "zoomfs/node.h"
 #include "zoomfs/readonly_fields.h"
 #include "zoomfs/recordings.h"
+#include "zoomfs/trash.h"
 
 #include <stddef.h>
 

@@ -5,6 +5,8 @@
  * instance folder, or of one file, back to where it was recovers it in one
  * request; rm and rmdir delete for good, only under
  * -o recording_delete=delete. */
+#include "zoomfs/trash.h"
+
 #include "zoomfs/recordings.h"
 
 #include "zoomfs/log.h"
@@ -154,7 +156,7 @@ static int trash_listing(const char *user, TrashVal **out)
     return rc == -EACCES || rc == -EINVAL ? -ENOENT : rc;
 }
 
-void trash_changed(const char *user)
+static void trash_changed(const char *user)
 {
     UserRef u;
     if (store_user(user, &u) == 0) {

@@ -22,7 +22,8 @@ typedef struct MonthVal MonthVal;
  * on its month (recordings_month_unref). */
 int recordings_instance(const TreePath *tp, MonthVal **month, json_t **instance);
 void recordings_month_unref(MonthVal *month);
-/* Drops the listing of a user's month, in memory and on disk. */
+/* Drops the listing of a user's month, in memory and on disk, and the
+ * user's trash listing (what left the month went there, or came back). */
 void recordings_forget(const char *user, const char *month);
 /* Is a month settled (before the previous one)? And how long a value of a
  * settled month kept on disk under key is trusted (part of settled_ttl). */
@@ -32,27 +33,5 @@ int64_t recordings_settled_age(const char *key);
 int64_t recordings_time(const json_t *obj, const char *a, const char *b);
 /* A file's file_size when Zoom gave a usable one, else -1. */
 int64_t recordings_given_size(const json_t *file);
-/* "action=trash", or "action=delete" under -o recording_delete=delete. */
-const char *recordings_delete_action(void);
-
-/* ---- attendance.c: participants.json and polls.json of an instance ------ */
-
-extern const KindOps attendance_ops;
-/* Does the instance folder tp hold this file (NODE_PARTICIPANTS_JSON,
- * NODE_POLLS_JSON)? Fetches it (cached, single flight) to know. */
-bool attendance_shown(const TreePath *instance, NodeKind kind);
-/* Files of the instance tp are being removed here: its attendance files
- * stay as they are for the mount, even once the recording is gone. */
-void attendance_freeze(const TreePath *instance);
-
-/* ---- trash.c: users/{user}/recordings/.trash/ ----------------------------- */
-
-extern const KindOps trash_ops;          /* .trash/ */
-extern const KindOps trash_month_ops;    /* .trash/{month}/ */
-extern const KindOps trash_instance_ops; /* .trash/{month}/{instance}/ */
-extern const KindOps trash_json_ops;     /* .../recording.json */
-extern const KindOps trash_media_ops;    /* .../{name} */
-/* Forgets the user's trash listing (a recording went there). */
-void trash_changed(const char *user);
 
 #endif
