@@ -21,14 +21,14 @@
  * probed for its files Zoom gives no size of (closed captions, timelines).
  * A download_url names one file for good, so the sizes are kept on disk for
  * every month and probed once per file, not once per mount. */
-typedef struct {
+struct MonthVal {
     CacheVal base;
     json_t *instances;
     NamedItem *names;
     size_t count;
     json_t *sizes;   /* download_url -> bytes; guarded by sizes_lock */
     char *sizes_key; /* its key on disk */
-} MonthVal;
+};
 
 static pthread_mutex_t sizes_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -46,6 +46,22 @@ static void month_val_destroy(CacheVal *v)
 static char *instance_path(const TreePath *tp, const char *leaf)
 {
     return xasprintf("/users/%s/recordings/%s/%s/%s", tp->user, tp->month, tp->instance, leaf);
+}
+
+/* The JSON file row makes in the instance folder tp (a fixed name with a
+ * json op), as an entry; its path is malloc'd. */
+static bool instance_json_entry(const TreePath *tp, const Row *row, Entry *out)
+{
+    const char *leaf;
+    if (row->parent != NODE_INSTANCE || !row->ops->json || !tree_fixed_name(row, &leaf))
+        return false;
+    *out = (Entry){.path = instance_path(tp, leaf), .tp = *tp};
+    out->tp.row = row;
+    out->tp.kind = row->kind;
+    out->tp.parent = store_row(NODE_INSTANCE);
+    out->tp.parent_kind = NODE_INSTANCE;
+    snprintf(out->tp.name, sizeof(out->tp.name), "%s", leaf);
+    return true;
 }
 
 /* The user's month folders: from created_at (or -o since) to now. */
@@ -76,7 +92,7 @@ static bool month_in_range(const char *month, int64_t created)
  * someone deletes or recovers (a recording that starts late on the last day
  * of a month is processed after midnight, so the previous month still
  * moves). */
-static bool settled(const char *month)
+bool recordings_settled(const char *month)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -114,7 +130,7 @@ static MonthVal *month_val_new(json_t *instances, const char *user_key, const ch
 /* How long a settled month on disk is trusted: between half and all of
  * settled_ttl, the share fixed by its key, so that months stored on the
  * same night are listed again on different nights, not all on one. */
-static int64_t settled_age_limit(const char *key)
+int64_t recordings_settled_age(const char *key)
 {
     char hash[65];
     sha256_hex(key, strlen(key), hash);
@@ -127,7 +143,7 @@ static int64_t settled_age_limit(const char *key)
 static MonthVal *month_from_disk(const char *user_key, const char *month)
 {
     char *key = disk_key("recordings", user_key, month);
-    json_t *instances = diskcache_get(key, settled_age_limit(key));
+    json_t *instances = diskcache_get(key, recordings_settled_age(key));
     free(key);
     MonthVal *m = json_is_array(instances) ? month_val_new(instances, user_key, month) : NULL;
     if (!m)
@@ -149,7 +165,7 @@ static int month_from_zoom(const Ids *ids, const char *month, MonthVal **out)
     free(query);
     if (rc)
         return rc;
-    if (settled(month)) {
+    if (recordings_settled(month)) {
         char *key = disk_key("recordings", ids->user, month);
         diskcache_put(key, instances);
         free(key);
@@ -169,7 +185,7 @@ static int month_listing(const TreePath *tp, MonthVal **out)
         rc = -ENOENT;
     char *key = rc == 0 ? store_key(store_row(NODE_MONTH), u.key, tp->month) : NULL;
     if (key && !(*out = (MonthVal *)store_get(key))) {
-        *out = settled(tp->month) ? month_from_disk(u.key, tp->month) : NULL;
+        *out = recordings_settled(tp->month) ? month_from_disk(u.key, tp->month) : NULL;
         if (!*out)
             rc = month_from_zoom(&ids, tp->month, out);
         if (rc == 0)
@@ -180,8 +196,7 @@ static int month_listing(const TreePath *tp, MonthVal **out)
     return rc;
 }
 
-/* The instance object named tp->instance, with a reference on its month. */
-static int find_instance(const TreePath *tp, MonthVal **month, json_t **instance)
+int recordings_instance(const TreePath *tp, MonthVal **month, json_t **instance)
 {
     int rc = month_listing(tp, month);
     if (rc)
@@ -196,7 +211,13 @@ static int find_instance(const TreePath *tp, MonthVal **month, json_t **instance
     return -ENOENT;
 }
 
-static int64_t time_field(const json_t *obj, const char *a, const char *b)
+void recordings_month_unref(MonthVal *month)
+{
+    if (month)
+        cacheval_unref(&month->base);
+}
+
+int64_t recordings_time(const json_t *obj, const char *a, const char *b)
 {
     int64_t t = naming_parse_time(json_string_value(json_object_get(obj, a)) ?: "");
     if (t < 0 && b)
@@ -206,7 +227,7 @@ static int64_t time_field(const json_t *obj, const char *a, const char *b)
 
 /* file_size when Zoom gave a usable one: an integer, or a real that an
  * int64 holds (a size of 2^63 or more is no size); else -1. */
-static int64_t given_size(const json_t *file)
+int64_t recordings_given_size(const json_t *file)
 {
     json_t *fs = json_object_get(file, "file_size");
     if (json_is_integer(fs))
@@ -217,7 +238,7 @@ static int64_t given_size(const json_t *file)
 
 static int64_t media_size(MonthVal *month, const json_t *file)
 {
-    int64_t size = given_size(file);
+    int64_t size = recordings_given_size(file);
     if (size > 0)
         return size;
     const char *url = json_string_value(json_object_get(file, "download_url"));
@@ -245,7 +266,7 @@ static int64_t media_size(MonthVal *month, const json_t *file)
 /* The instance of a file of the mount, unless the file was removed here. */
 static int visible_in_instance(const Entry *e, MonthVal **month, json_t **instance)
 {
-    return store_hidden(e->path) ? -ENOENT : find_instance(&e->tp, month, instance);
+    return store_hidden(e->path) ? -ENOENT : recordings_instance(&e->tp, month, instance);
 }
 
 static int media_info(const Entry *e, MediaInfo *out)
@@ -274,9 +295,9 @@ static int media_info(const Entry *e, MediaInfo *out)
         out->file_id = id ? xstrdup(id) : NULL;
         out->meeting_uuid = xstrdup(json_string_value(json_object_get(instance, "uuid")) ?: "");
         out->size = size;
-        out->mtime = time_field(f, "recording_end", "recording_start");
+        out->mtime = recordings_time(f, "recording_end", "recording_start");
         if (out->mtime < 0)
-            out->mtime = time_field(instance, "start_time", NULL);
+            out->mtime = recordings_time(instance, "start_time", NULL);
         rc = 0;
         break;
     }
@@ -293,20 +314,27 @@ void media_info_free(MediaInfo *m)
     memset(m, 0, sizeof(*m));
 }
 
+void recordings_forget(const char *user, const char *month)
+{
+    UserRef u;
+    if (store_user(user, &u) == 0) {
+        char *key = store_key(store_row(NODE_MONTH), u.key, month);
+        store_drop(key);
+        free(key);
+        key = disk_key("recordings", u.key, month);
+        diskcache_drop(key);
+        free(key);
+        /* what left the month went to the trash, or came from it */
+        store_drop_row(store_row(NODE_TRASH), u.key);
+    }
+    user_ref_drop(&u);
+}
+
 /* The month listing a change in this instance made stale, in memory and
  * on disk. */
 static void instance_forget(const Entry *e)
 {
-    UserRef u;
-    if (store_user(e->tp.user, &u) == 0) {
-        char *key = store_key(store_row(NODE_MONTH), u.key, e->tp.month);
-        store_drop(key);
-        free(key);
-        key = disk_key("recordings", u.key, e->tp.month);
-        diskcache_drop(key);
-        free(key);
-    }
-    user_ref_drop(&u);
+    recordings_forget(e->tp.user, e->tp.month);
 }
 
 /* ---- recordings/ and months ---------------------------------------------- */
@@ -370,9 +398,9 @@ static int instance_getattr(const Entry *e, struct stat *st)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc == 0) {
-        store_fill_dir(st, time_field(instance, "start_time", NULL));
+        store_fill_dir(st, recordings_time(instance, "start_time", NULL));
         cacheval_unref(&month->base);
     }
     return rc;
@@ -382,17 +410,32 @@ static int instance_list(const Entry *e, NodeAdd add, void *ctx)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = recordings_instance(&e->tp, &month, &instance);
     if (rc)
         return rc;
+    /* The JSON files the rows list only when they answer (participants.json,
+     * polls.json); before the recording files, so that rm -r removes them
+     * while their recording is listed. */
+    bool full = false;
+    size_t nrows;
+    const Row *rows = store_rows(&nrows);
+    for (size_t i = 0; i < nrows && !full; i++) {
+        Entry child;
+        if (!(rows[i].flags & ROW_UNLISTED) || !instance_json_entry(&e->tp, &rows[i], &child))
+            continue;
+        JsonFile *f;
+        if (rows[i].ops->json(&child, &f) == 0) {
+            cacheval_unref(&f->base);
+            full = add(ctx, child.tp.name, false);
+        }
+        free((char *)child.path);
+    }
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !full; i++) {
         char *fp = instance_path(&e->tp, files[i].name);
-        bool full = !store_hidden(fp) && add(ctx, files[i].name, false);
+        full = !store_hidden(fp) && add(ctx, files[i].name, false);
         free(fp);
-        if (full)
-            break;
     }
     free(files);
     cacheval_unref(&month->base);
@@ -409,7 +452,20 @@ static int instance_remove(const Entry *e)
 {
     MonthVal *month;
     json_t *instance;
-    int rc = find_instance(&e->tp, &month, &instance);
+    int rc = recordings_instance(&e->tp, &month, &instance);
+    if (rc == -ENOENT) {
+        /* rm -r: its files were removed here (recording.json too, or kept
+         * as it was), the last took the recording out of Zoom's listing;
+         * the folder went with them. */
+        char *rj = instance_path(&e->tp, "recording.json");
+        JsonFile *f = store_frozen(rj);
+        bool emptied = f || store_hidden(rj);
+        free(rj);
+        if (f)
+            cacheval_unref(&f->base);
+        if (emptied)
+            return 0;
+    }
     if (rc)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
@@ -475,31 +531,36 @@ const KindOps recordings_instance_ops = {.getattr = instance_getattr,
 
 static int recording_json(const Entry *e, JsonFile **out)
 {
+    /* Kept as it was once files of its recording were removed here, even
+     * after the last of them took the recording out of the listing (rsync
+     * removes it after them when their names sort first). */
+    JsonFile *f = store_hidden(e->path) ? NULL : store_frozen(e->path);
+    if (f) {
+        *out = f;
+        return 0;
+    }
     MonthVal *month;
     json_t *instance;
     int rc = visible_in_instance(e, &month, &instance);
     if (rc)
         return rc;
     /* Rendered from the month listing: recording.json costs no request. */
-    JsonFile *f = store_frozen(e->path);
-    if (!f) {
-        char *key = store_key(e->tp.row, e->path, NULL);
-        f = (JsonFile *)store_get(key);
-        if (f) { /* still what the month listing says? */
-            size_t len;
-            char *now = jsonfile_render(instance, &len);
-            if (len != f->len || memcmp(now, f->text, len) != 0) {
-                cacheval_unref(&f->base);
-                f = NULL;
-            }
-            free(now);
+    char *key = store_key(e->tp.row, e->path, NULL);
+    f = (JsonFile *)store_get(key);
+    if (f) { /* still what the month listing says? */
+        size_t len;
+        char *now = jsonfile_render(instance, &len);
+        if (len != f->len || memcmp(now, f->text, len) != 0) {
+            cacheval_unref(&f->base);
+            f = NULL;
         }
-        if (!f) {
-            f = json_file_new(e->path, json_deep_copy(instance));
-            store_put(key, &f->base, store_dir_ttl_ms());
-        }
-        free(key);
+        free(now);
     }
+    if (!f) {
+        f = json_file_new(e->path, json_deep_copy(instance));
+        store_put(key, &f->base, store_dir_ttl_ms());
+    }
+    free(key);
     cacheval_unref(&month->base);
     *out = f;
     return 0;
@@ -533,18 +594,26 @@ static int media_getattr(const Entry *e, struct stat *st)
     return rc;
 }
 
-/* Once files of an instance are removed through this mount, its
- * recording.json stays as it was: it describes what was moved away, and
- * rsync --remove-source-files refuses to remove a file that changed. */
+/* Once files of an instance are removed through this mount, its JSON
+ * files (recording.json, participants.json, polls.json) stay as they were:
+ * recording.json describes what was moved away, rsync --remove-source-files
+ * refuses to remove a file that changed, and they answer until removed even
+ * after the last file took the recording out of Zoom's listing. */
 static void freeze_recording_json(const TreePath *tp)
 {
-    Entry rj = {.path = instance_path(tp, "recording.json"), .tp = *tp};
-    JsonFile *f = store_frozen(rj.path);
-    if (!f && recording_json(&rj, &f) == 0)
-        store_freeze(rj.path, f);
-    if (f)
-        cacheval_unref(&f->base);
-    free((char *)rj.path);
+    size_t nrows;
+    const Row *rows = store_rows(&nrows);
+    for (size_t i = 0; i < nrows; i++) {
+        Entry child;
+        if (!instance_json_entry(tp, &rows[i], &child))
+            continue;
+        JsonFile *f = store_frozen(child.path);
+        if (!f && rows[i].ops->json(&child, &f) == 0)
+            store_freeze(child.path, f);
+        if (f)
+            cacheval_unref(&f->base);
+        free((char *)child.path);
+    }
 }
 
 /* After an unlink in an instance: when every file still listed is one the
@@ -555,7 +624,7 @@ static int finish_instance(const Entry *e)
 {
     MonthVal *month;
     json_t *instance;
-    if (find_instance(&e->tp, &month, &instance) != 0)
+    if (recordings_instance(&e->tp, &month, &instance) != 0)
         return 0; /* the listing no longer has it: nothing left */
     size_t n = 0;
     NamedItem *files = naming_files(instance, &n);

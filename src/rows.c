@@ -5,10 +5,12 @@
  * read-only fields come from Zoom's spec (readonly_fields.c, generated). */
 #include "zoomfs/rows.h"
 
+#include "zoomfs/attendance.h"
 #include "zoomfs/kind.h"
 #include "zoomfs/node.h"
 #include "zoomfs/readonly_fields.h"
 #include "zoomfs/recordings.h"
+#include "zoomfs/trash.h"
 
 #include <stddef.h>
 
@@ -132,6 +134,23 @@ const Row rows[] = {
      .flags = USER | ROW_MOVABLE,
      .mode = 0444,
      .ops = &recordings_json_ops},
+    /* Fixed names of an instance folder come before {name}: these two are
+     * listed only when Zoom has them (the instance's kind says). */
+    {.kind = NODE_PARTICIPANTS_JSON,
+     .pattern = "users/{user}/recordings/{month}/{instance}/participants.json",
+     .parent = NODE_INSTANCE,
+     .flags = USER | ROW_MOVABLE | ROW_UNLISTED,
+     .mode = 0444,
+     .list = "GET /past_meetings/{meetingId}/participants",
+     .list_key = "participants",
+     .ops = &attendance_ops},
+    {.kind = NODE_POLLS_JSON,
+     .pattern = "users/{user}/recordings/{month}/{instance}/polls.json",
+     .parent = NODE_INSTANCE,
+     .flags = USER | ROW_MOVABLE | ROW_UNLISTED,
+     .mode = 0444,
+     .get = "GET /past_meetings/{meetingId}/polls",
+     .ops = &attendance_ops},
     {.kind = NODE_MEDIA,
      .pattern = "users/{user}/recordings/{month}/{instance}/{name}",
      .parent = NODE_INSTANCE,
@@ -139,6 +158,44 @@ const Row rows[] = {
      .mode = 0444,
      .del = "DELETE /meetings/{meetingId}/recordings/{recordingId}",
      .ops = &recordings_media_ops},
+    /* Zoom's trash: answers when named, never in the listing of recordings/;
+     * nothing in it is ROW_MOVABLE (a copy tool never removes from it). */
+    {.kind = NODE_TRASH,
+     .pattern = "users/{user}/recordings/.trash",
+     .parent = NODE_RECORDINGS,
+     .flags = DIR | USER | ROW_UNLISTED,
+     .mode = 0777,
+     .list = "GET /users/{userId}/recordings",
+     .list_key = "meetings",
+     .ops = &trash_ops},
+    {.kind = NODE_TRASH_MONTH,
+     .pattern = "users/{user}/recordings/.trash/{month}",
+     .parent = NODE_TRASH,
+     .flags = DIR | USER,
+     .mode = 0777,
+     .ops = &trash_month_ops},
+    {.kind = NODE_TRASH_INSTANCE,
+     .pattern = "users/{user}/recordings/.trash/{month}/{instance}",
+     .parent = NODE_TRASH_MONTH,
+     .flags = DIR | USER,
+     .mode = 0777,
+     .post = "PUT /meetings/{meetingUUID}/recordings/status",
+     .del = "DELETE /meetings/{meetingId}/recordings",
+     .ops = &trash_instance_ops},
+    {.kind = NODE_TRASH_JSON,
+     .pattern = "users/{user}/recordings/.trash/{month}/{instance}/recording.json",
+     .parent = NODE_TRASH_INSTANCE,
+     .flags = USER,
+     .mode = 0444,
+     .ops = &trash_json_ops},
+    {.kind = NODE_TRASH_MEDIA,
+     .pattern = "users/{user}/recordings/.trash/{month}/{instance}/{name}",
+     .parent = NODE_TRASH_INSTANCE,
+     .flags = USER,
+     .mode = 0444,
+     .post = "PUT /meetings/{meetingId}/recordings/{recordingId}/status",
+     .del = "DELETE /meetings/{meetingId}/recordings/{recordingId}",
+     .ops = &trash_media_ops},
 };
 
 const size_t nrows = sizeof(rows) / sizeof(rows[0]);

@@ -326,21 +326,21 @@ static int flight_wait(Flight *f, CacheVal **out)
     return rc;
 }
 
-/* What key holds, else fetched through the client (once, however many
- * ask at the same time) and kept: a listing for dir_ttl, an object (a JSON
- * file shown at path) for attr_ttl. Takes key. */
-static int cached(char *key, const Row *row, bool list, const Ids *ids, const char *query,
-                  const char *path, CacheVal **out)
+/* What key holds, else made by fetch (once, however many ask at the same
+ * time) and kept for ttl_ms. Takes key. */
+int store_once(char *key, int64_t ttl_ms, StoreFetch fetch, void *ctx, CacheVal **out)
 {
-    if ((*out = store_get(key))) {
-        free(key);
-        return 0;
-    }
-    pthread_mutex_lock(&flights_lock);
-    Flight *f = flights;
-    while (f && strcmp(f->key, key) != 0)
-        f = f->next;
-    if (f) {
+    for (;;) {
+        if ((*out = store_get(key))) {
+            free(key);
+            return 0;
+        }
+        pthread_mutex_lock(&flights_lock);
+        Flight *f = flights;
+        while (f && strcmp(f->key, key) != 0)
+            f = f->next;
+        if (!f)
+            break;
         f->refs++;
         int rc = flight_wait(f, out);
         pthread_mutex_unlock(&flights_lock);
@@ -348,19 +348,17 @@ static int cached(char *key, const Row *row, bool list, const Ids *ids, const ch
             free(key);
             return rc;
         }
-        return cached(key, row, list, ids, query, path, out);
     }
     Flight *mine = xcalloc(1, sizeof(*mine));
     *mine = (Flight){.key = key, .refs = 1, .next = flights};
     flights = mine;
     pthread_mutex_unlock(&flights_lock);
 
-    json_t *json = NULL;
-    int rc = fetch(row, list, ids, query, &json);
-    if (rc == 0) {
-        *out = list ? &json_val_new(json)->base : &json_file_new(path, json)->base;
-        store_put(key, *out, list ? store_dir_ttl_ms() : store_attr_ttl_ms());
-    }
+    int rc = fetch(ctx, out);
+    if (rc == 0)
+        store_put(key, *out, ttl_ms);
+    else
+        *out = NULL;
 
     pthread_mutex_lock(&flights_lock);
     for (Flight **p = &flights; *p; p = &(*p)->next) {
@@ -376,6 +374,33 @@ static int cached(char *key, const Row *row, bool list, const Ids *ids, const ch
     flight_unref(mine);
     pthread_mutex_unlock(&flights_lock);
     return rc;
+}
+
+/* A fetch of a row's list or get endpoint. */
+typedef struct {
+    const Row *row;
+    bool list;
+    const Ids *ids;
+    const char *query, *path;
+} RowFetch;
+
+static int fetch_row(void *ctx, CacheVal **out)
+{
+    RowFetch *r = ctx;
+    json_t *json = NULL;
+    int rc = fetch(r->row, r->list, r->ids, r->query, &json);
+    if (rc == 0)
+        *out = r->list ? &json_val_new(json)->base : &json_file_new(r->path, json)->base;
+    return rc;
+}
+
+/* What key holds, else fetched through the client and kept: a listing for
+ * dir_ttl, an object (a JSON file shown at path) for attr_ttl. Takes key. */
+static int cached(char *key, const Row *row, bool list, const Ids *ids, const char *query,
+                  const char *path, CacheVal **out)
+{
+    RowFetch r = {row, list, ids, query, path};
+    return store_once(key, list ? store_dir_ttl_ms() : store_attr_ttl_ms(), fetch_row, &r, out);
 }
 
 int store_list(const Row *row, const Ids *ids, const char *query, const char *key_value,

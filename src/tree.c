@@ -16,9 +16,17 @@ static const char *const kind_names[] = {
     "month",         "instance", "recording.json", "media",    "other",
 };
 
+/* The kinds appended after NODE_OTHER, in their order. */
+static const char *const later_kind_names[] = {
+    "participants.json", "polls.json",           "trash",       "trash-month",
+    "trash-instance",    "trash-recording.json", "trash-media",
+};
+
 const char *tree_kind_name(NodeKind k)
 {
-    return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+    size_t n = sizeof(kind_names) / sizeof(kind_names[0]),
+           later = sizeof(later_kind_names) / sizeof(later_kind_names[0]);
+    return (size_t)k < n ? kind_names[k] : (size_t)k < n + later ? later_kind_names[k - n] : "?";
 }
 
 const Row *tree_row(const Row *rows, size_t nrows, NodeKind kind)

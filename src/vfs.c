@@ -168,7 +168,8 @@ int vfs_readdir(const char *path, NodeAdd add, void *ctx)
     const Row *table = store_rows(&ntable);
     for (size_t i = 0; i < ntable; i++) {
         const char *name;
-        if (table[i].parent != row->kind || &table[i] == row || !tree_fixed_name(&table[i], &name))
+        if (table[i].parent != row->kind || &table[i] == row ||
+            !tree_fixed_name(&table[i], &name) || (table[i].flags & ROW_UNLISTED))
             continue;
         if (table[i].flags & (ROW_USER_ID | ROW_WEBINAR) && !node_present(table[i].flags, &r.e))
             continue;
@@ -560,6 +561,19 @@ int vfs_rename(const char *from, const char *to, unsigned flags)
         scratch_put(to, f->text, f->len, 0600);
         cacheval_unref(&f->base);
         return 0;
+    }
+    if (src.where == AT_NODE && src.e.tp.row->ops->rename) {
+        /* mv out of the trash: the kind says where its nodes may go. */
+        if ((rc = src.e.tp.row->ops->rename(&src.e, &dst.e)) == -EPERM)
+            return refuse("rename", from, EPERM, "from the trash only back to where it was");
+        if (rc == 0) { /* the folders it left may be gone */
+            char *dir = xstrndup(from, (size_t)(strrchr(from, '/') - from));
+            forget_in_kernel(dir);
+            *strrchr(dir, '/') = '\0';
+            forget_in_kernel(dir);
+            free(dir);
+        }
+        return rc;
     }
     return refuse("rename", from, EPERM, "Zoom objects keep their names");
 }

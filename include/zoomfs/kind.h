@@ -51,6 +51,9 @@ struct KindOps {
     /* Its extended attributes: a JSON object of names (without "user.zoom.")
      * to strings, a new reference. Never a secret or a download URL. */
     int (*xattrs)(const Entry *e, json_t **out);
+    /* rename of a node to another place of the tree (to has parsed; it is
+     * the kind's to refuse): mv out of the trash recovers. */
+    int (*rename)(const Entry *from, const Entry *to);
 };
 
 #endif

@@ -92,6 +92,14 @@ int store_list(const Row *row, const Ids *ids, const char *query, const char *ke
 int store_object(const Row *row, const Ids *ids, const char *key_value, const char *path,
                  JsonFile **out);
 
+/* Makes what a key holds (0, or -errno: then *out is not used). */
+typedef int (*StoreFetch)(void *ctx, CacheVal **out);
+
+/* What key holds, else made by fetch and kept for ttl_ms; whoever asks
+ * for the same key meanwhile waits for that fetch (single flight) instead
+ * of sending the same request. Takes key. */
+int store_once(char *key, int64_t ttl_ms, StoreFetch fetch, void *ctx, CacheVal **out);
+
 /* ---- users ---------------------------------------------------------------- */
 
 /* Every user of the account (active, inactive and pending) and the names

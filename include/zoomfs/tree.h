@@ -29,6 +29,16 @@ typedef enum {
     NODE_RECORDING_JSON, /* .../{instance}/recording.json */
     NODE_MEDIA,          /* .../{instance}/{name} */
     NODE_OTHER,          /* a name in a folder that holds no such resource */
+    /* .../{instance}/participants.json and polls.json */
+    NODE_PARTICIPANTS_JSON,
+    NODE_POLLS_JSON,
+    /* users/{user}/recordings/.trash/, its {month}/, {instance}/, and in
+     * those recording.json and {name} */
+    NODE_TRASH,
+    NODE_TRASH_MONTH,
+    NODE_TRASH_INSTANCE,
+    NODE_TRASH_JSON,
+    NODE_TRASH_MEDIA,
 } NodeKind;
 
 /* Conditions and abilities of a row. */
@@ -40,6 +50,8 @@ enum {
     ROW_NEW_JSON = 1 << 4, /* a folder where a new *.json file becomes a POST */
     ROW_MOVABLE = 1 << 5,  /* rsync --remove-source-files may remove it (recordings): of
                               the rest, a copy tool's unlink is refused, only rm deletes */
+    ROW_UNLISTED = 1 << 6, /* a fixed name its folder's listing leaves out: the folder's
+                              kind lists it when it exists (or never: .trash) */
 };
 
 typedef struct KindOps KindOps; /* kind.h: the code a row needs */
@@ -56,7 +68,8 @@ typedef struct Row {
     const char *list_key;
     const char *get;
     const char *patch;
-    const char *post; /* what a new file (or mkdir) of this kind becomes */
+    const char *post; /* what a new file (or mkdir) of this kind becomes; in the
+                         trash, the request that recovers it */
     const char *del;
     const char *const *readonly_patch; /* fields Zoom returns but takes in no PATCH */
     const char *const *readonly_post;  /* ... nor in a POST */

@@ -177,6 +177,14 @@ def test_read_workload(contract, make_mount, tmp_path):
     assert list(dest.glob("*/recordings/*/*/*.mp4")), "rsync copied no recording"
     act(contract, steps, "cat every JSON file",
         "find %s -name '*.json' -print0 | xargs -0 cat > /dev/null" % root)
+    trash = root / "users" / owner(contract)["email"] / "recordings" / ".trash"
+    act(contract, steps, "ls -l of the owner's recordings/.trash (named: never listed)",
+        ["ls", "-l", str(trash)], expect=[
+            ("GET", r"^/v2/users/[^/]+/recordings\?trash=true&trash_type=meeting_recordings"
+                    r"&page_size=\d+$"),
+            ("GET", r"^/v2/users/[^/]+/recordings\?trash=true&trash_type=recording_file"
+                    r"&page_size=\d+$"),
+        ])
     # ls -l already needs the files' sizes, so these come from one step or
     # another.
     expect_sent("the read workload", [e for st in steps for e in st.entries], [
@@ -184,6 +192,10 @@ def test_read_workload(contract, make_mount, tmp_path):
         ("GET", r"^/v2/users/[^/?]+/settings$"),
         ("GET", r"^/v2/meetings/\d+$"),
         ("GET", r"^/v2/webinars/\d+$"),
+        # participants.json and polls.json of every instance folder
+        ("GET", r"^/v2/past_meetings/[^/]+/participants\?page_size=\d+$"),
+        ("GET", r"^/v2/past_meetings/[^/]+/participants\?.*next_page_token=."),
+        ("GET", r"^/v2/past_meetings/[^/]+/polls$"),
     ])
     gate(steps)
 
@@ -192,7 +204,9 @@ def test_write_workload(contract, make_mount, tmp_path):
     """sed -i and jq + mv on meetings, a create (cp), a copy of a meeting as
     a new one, rm of a meeting, edits of settings.json, user.json and a
     webinar, mkdir of a new user, rm of a recording file and rmdir of an
-    instance folder (the owner's instances whose UUIDs hold "/")."""
+    instance folder (the owner's instances whose UUIDs hold "/"), both
+    recovered from the trash with mv, then rm -r of the folder and its
+    deletion for good from the trash."""
     m = contract.mount(make_mount)
     user = owner(contract)
     acct = contract.sim.account(refresh=True)
@@ -260,10 +274,30 @@ def test_write_workload(contract, make_mount, tmp_path):
     act(contract, steps, "rm of a recording file (UUID with //)", ["rm", str(media[0])],
         expect=[("DELETE", r"^/v2/meetings/[^/]+/recordings/[^/?]+\?action=trash$")])
 
+    trash = base / "recordings" / ".trash"
+    trashed = trash / folder.parent.name / folder.name / media[0].name
+    act(contract, steps, "mv of the trashed file back (recover one file)",
+        ["mv", str(trashed), str(folder) + "/"],
+        expect=[("PUT", r"^/v2/meetings/[^/]+/recordings/[^/?]+/status$")])
+
     folder, _ = instance_by(m, user, lambda r: r["uuid"].startswith("/"))
     act(contract, steps, "rmdir of an instance folder (UUID starting with /)",
         ["rmdir", str(folder)],
         expect=[("DELETE", r"^/v2/meetings/[^/]+/recordings\?action=trash$")])
+
+    act(contract, steps, "mv of the trashed instance folder back (recover)",
+        ["mv", str(trash / folder.parent.name / folder.name), str(folder.parent) + "/"],
+        expect=[("PUT", r"^/v2/meetings/[^/]+/recordings/status$")])
+
+    act(contract, steps, "rm -r of an instance folder (each file to the trash)",
+        ["rm", "-r", str(folder)],
+        expect=[("DELETE", r"^/v2/meetings/[^/]+/recordings/[^/?]+\?action=trash$")])
+    purge = contract.mount(make_mount, opts={"recording_delete": "delete"}, name="purge")
+    gone = purge.path("users", user["email"], "recordings", ".trash", folder.parent.name,
+                      folder.name)
+    act(contract, steps, "rmdir in .trash under -o recording_delete=delete (for good)",
+        ["rmdir", str(gone)],
+        expect=[("DELETE", r"^/v2/meetings/[^/]+/recordings\?action=delete$")])
     gate(steps)
 
 

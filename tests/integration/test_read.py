@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from .util import (SANITIZER_ENV, Sim, instance_files, media_files, months_between, pages,
-                   public_instance, run, sha256_file, sim_instance_by_uuid, wait_until,
-                   walk_instances)
+from .util import (INSTANCE_JSON, SANITIZER_ENV, Sim, attendance_names, instance_files, media_files,
+                   months_between, pages, public_instance, run, sha256_file,
+                   sim_instance_by_uuid, wait_until, walk_instances)
 
 MiB = 1 << 20
 READAHEAD_MAX = 8 * MiB  # zoomfs's default -o readahead
@@ -93,7 +93,7 @@ def find_file_of_size(root, size):
     for dirpath, _, names in os.walk(root):
         for n in names:
             p = Path(dirpath) / n
-            if p.stat().st_size == size and n != "recording.json":
+            if p.stat().st_size == size and n not in INSTANCE_JSON:
                 return p
     raise AssertionError("no file of %d bytes under %s" % (size, root))
 
@@ -134,6 +134,7 @@ def test_ls_lR_and_find_walk_the_whole_tree(sim, mnt):
     rel = {p.relative_to(mnt.mnt).as_posix() for p in paths if p != mnt.mnt}
 
     acct = sim.account()
+    attendance = attendance_names(sim)
     expected_top = {"users", ".zoomfs", ".zoomfs/stats", ".zoomfs/errors", ".zoomfs/version"}
     assert expected_top <= rel
     assert {r for r in rel if "/" not in r} == {"users", ".zoomfs"}
@@ -157,13 +158,15 @@ def test_ls_lR_and_find_walk_the_whole_tree(sim, mnt):
         for m in months:
             folders = [r for r in mine if r.startswith("recordings/%s/" % m) and r.count("/") == 2]
             assert len(folders) == per_month.get(m, 0), (u["email"], m, folders)
-        # Each instance folder: recording.json and one entry per shown file.
+        # Each instance folder: recording.json, one entry per shown file, and
+        # the past meeting's participants.json (and polls.json) when Zoom has them.
         for folder in (mnt.path(base, r) for r in mine if r.startswith("recordings/")
                        and r.count("/") == 2):
             inst = instance_of(sim, folder)
             names = os.listdir(folder)
-            assert "recording.json" in names
-            assert len(names) == 1 + len(instance_files(inst)), (folder, names)
+            past = attendance[inst["uuid"]]
+            assert "recording.json" in names and past <= set(names), (folder, names)
+            assert len(names) == 1 + len(instance_files(inst)) + len(past), (folder, names)
 
 
 def test_names_are_safe(mnt):
@@ -351,8 +354,9 @@ def test_du_downloads_nothing(sim, make_mount):
     user, insts = max(users_with_recordings(sim), key=lambda ui: len(ui[1]))
     rec = m.path("users", user["email"], "recordings")
     mark = sim.mark()
-    du = run(["du", "-sb", "--exclude=recording.json", str(rec)]).stdout
-    du_blocks = run(["du", "-s", "-B1", "--exclude=recording.json", str(rec)]).stdout
+    no_json = ["--exclude=" + n for n in INSTANCE_JSON]
+    du = run(["du", "-sb"] + no_json + [str(rec)]).stdout
+    du_blocks = run(["du", "-s", "-B1"] + no_json + [str(rec)]).stdout
     entries = sim.log(mark)
 
     files = [f for i in insts for f in instance_files(i)]
@@ -473,7 +477,7 @@ def test_rsync_backup_is_incremental(make_sim, make_mount, tmp_path):
     folder = wait_until(new_folder, 15, interval=0.5, what="the new instance in the mount")
     expected = {"%s/recordings/%s/%s/%s" % (user["email"], start[:7], folder, n)
                 for n in os.listdir(month_dir / folder)}
-    assert len(expected) == 1 + len(instance_files(new))
+    assert len(expected) == 1 + len(instance_files(new)) + len(attendance_names(s)[new["uuid"]])
     n3, copied3 = rsync(m.path("users"), dest)
     assert set(copied3) == expected
     assert n3 == len(expected)

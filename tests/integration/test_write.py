@@ -1249,7 +1249,7 @@ def test_rsync_remove_source_files_takes_recording_json_too(make_sim, make_mount
     # The copies describe every file that was moved.
     for rec in dest.rglob("recording.json"):
         doc = read_json(rec)
-        names = {p.name for p in rec.parent.iterdir()} - {"recording.json"}
+        names = {p.name for p in media_files(rec.parent)}
         assert len(names) <= len(doc.get("recording_files", [])) + len(
             doc.get("participant_audio_files", []) or []), rec
 

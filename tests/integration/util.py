@@ -9,6 +9,7 @@ fusermount3 (-u, then -z -u), and a log checker.
 
 import base64
 import hashlib
+import datetime
 import json
 import math
 import os
@@ -384,6 +385,23 @@ class Sim:
         return out
 
 
+def attendance_names(sim):
+    """The past meeting files each instance folder shows, by instance UUID:
+    participants.json for a meeting Zoom reports on (held less than a year
+    ago), and polls.json when it had polls."""
+    out = {}
+    year_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=365)
+    for p in sim.request("GET", "/_sim/past_meetings"):
+        start = datetime.datetime.fromisoformat(p["start_time"].replace("Z", "+00:00"))
+        names = set()
+        if start >= year_ago:
+            names.add("participants.json")
+            if p["questions"]:
+                names.add("polls.json")
+        out[p["uuid"]] = names
+    return out
+
+
 def instance_files(inst):
     """The files of an emulator instance that zoomfs shows: recording files and
     participant audio, less those still processing (file_type "" or a status
@@ -725,9 +743,13 @@ def first_media_file(sim, mount):
     raise AssertionError("no media file in the mount")
 
 
+# The JSON files of an instance folder; the rest are recording files.
+INSTANCE_JSON = ("recording.json", "participants.json", "polls.json")
+
+
 def media_files(instance_dir):
-    """Media files of an instance folder (everything but recording.json)."""
-    return sorted(p for p in Path(instance_dir).iterdir() if p.name != "recording.json")
+    """Media files of an instance folder (everything but its JSON files)."""
+    return sorted(p for p in Path(instance_dir).iterdir() if p.name not in INSTANCE_JSON)
 
 
 def sim_instance_by_uuid(sim):

@@ -315,6 +315,128 @@ static void test_scratch_space_is_bounded(void)
     scratch_cleanup();
 }
 
+#define TRASH ALICE "/recordings/.trash"
+#define PAST  "/past_meetings/abc%2F%3D"
+
+/* The trash: both of Zoom's listings merged by instance, in month folders,
+ * never in the listing of recordings/; mv back to where it was is one
+ * recover, anywhere else nothing. */
+static void test_trash(void)
+{
+    setup(false);
+    /* trashed whole: the MP4; trashed alone later: a second MP4 of the same
+     * instance, and one of an instance of another month */
+    fake_list(
+        "/users/u1/recordings?trash=true&trash_type=meeting_recordings",
+        "[{\"uuid\":\"abc/=\",\"id\":81234567890,\"topic\":\"Standup\",\"start_time\":"
+        "\"2025-03-15T10:00:00Z\",\"recording_files\":[{\"id\":\"f1\",\"file_type\":\"MP4\","
+        "\"file_extension\":\"MP4\",\"file_size\":3000000,\"recording_type\":\"speaker_view\","
+        "\"recording_start\":\"2025-03-15T10:00:00Z\",\"recording_end\":"
+        "\"2025-03-15T10:30:00Z\",\"status\":\"completed\",\"deleted_time\":"
+        "\"2025-04-01T00:00:00Z\",\"download_url\":\"" MP4_URL "\"},"
+        "{\"file_type\":\"CC\",\"file_extension\":\"VTT\",\"recording_start\":"
+        "\"2025-03-15T10:00:00Z\",\"download_url\":\"" CC_URL "\"}]}]");
+    fake_list("/users/u1/recordings?trash=true&trash_type=recording_file",
+              "[{\"uuid\":\"abc/=\",\"id\":81234567890,\"topic\":\"Standup\",\"start_time\":"
+              "\"2025-03-15T10:00:00Z\",\"recording_files\":[{\"id\":\"f2\",\"file_type\":\"MP4\","
+              "\"file_extension\":\"MP4\",\"file_size\":5,\"recording_type\":\"gallery_view\","
+              "\"recording_start\":\"2025-03-15T10:00:00Z\",\"status\":\"completed\","
+              "\"download_url\":\"u2\"}]},"
+              "{\"uuid\":\"x\",\"id\":1,\"topic\":\"T\",\"start_time\":\"2025-02-01T09:00:00Z\","
+              "\"recording_files\":[]}]");
+    int rc;
+    char *months = listing(ALICE "/recordings", &rc);
+    CHECK(strstr(months, ".trash") == NULL);
+    free(months);
+    CHECK_EQ_INT(fake_calls("GET /users/{userId}/recordings"), 0);
+    CHECK_LISTING(TRASH, "2025-02,2025-03");
+    CHECK_EQ_INT(fake_calls("GET /users/{userId}/recordings"), 2); /* both kinds, once */
+    const char *tinst = TRASH "/2025-03/2025-03-15T10.00.00Z_Standup_81234567890";
+    char path[512];
+    /* the CC file has no size (nor id): in recording.json, not a file */
+    snprintf(path, sizeof(path), "%s", tinst);
+    CHECK_LISTING(path, "gallery_view_10.00.00Z.mp4,recording.json,speaker_view_10.00.00Z.mp4");
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/speaker_view_10.00.00Z.mp4", tinst);
+    CHECK_EQ_INT(vfs_getattr(path, &st), 0);
+    CHECK_EQ_INT(st.st_size, 3000000);
+    CHECK_EQ_INT(st.st_mtime, 1742034600); /* recording_end */
+    Handle *h;
+    unsigned hints;
+    CHECK_EQ_INT(vfs_open(path, O_RDONLY, &h, &hints), -EACCES);
+    CHECK_EQ_INT(fake_downloads(), 0);
+    /* rm in the trash: for good, so not without -o recording_delete=delete */
+    CHECK_EQ_INT(vfs_unlink(path), -EPERM);
+    CHECK_EQ_INT(vfs_rmdir(tinst), -EPERM);
+    /* mv anywhere but where it was: nothing sent */
+    CHECK_EQ_INT(vfs_rename(tinst, ALICE "/recordings/2025-02/x", 0), -EPERM);
+    CHECK_EQ_INT(vfs_rename(tinst, MONTH "/other", 0), -EPERM);
+    CHECK_EQ_INT(vfs_rename(path, MONTH "/other/speaker_view_10.00.00Z.mp4", 0), -EPERM);
+    CHECK_EQ_INT(fake_calls("PUT /meetings/{meetingUUID}/recordings/status") +
+                     fake_calls("PUT /meetings/{meetingId}/recordings/{recordingId}/status") +
+                     fake_calls("DELETE /meetings/{meetingId}/recordings") +
+                     fake_calls("DELETE /meetings/{meetingId}/recordings/{recordingId}"),
+                 0);
+    /* one file back */
+    CHECK_EQ_INT(vfs_rename(path, INSTANCE "/speaker_view_10.00.00Z.mp4", 0), 0);
+    CHECK_EQ_INT(fake_calls("PUT /meetings/{meetingId}/recordings/{recordingId}/status"), 1);
+    CHECK_EQ_STR(fake_last_path("PUT /meetings/{meetingId}/recordings/{recordingId}/status"),
+                 "/meetings/abc%2F%3D/recordings/f1/status");
+    /* the whole folder back: one request, and both listings asked again */
+    CHECK_EQ_INT(vfs_rename(tinst, INSTANCE, 0), 0);
+    CHECK_EQ_INT(fake_calls("PUT /meetings/{meetingUUID}/recordings/status"), 1);
+    char *body = fake_last_body("PUT /meetings/{meetingUUID}/recordings/status");
+    CHECK_EQ_STR(body, "{\"action\":\"recover\"}");
+    free(body);
+    CHECK_LISTING(MONTH, "2025-03-15T10.00.00Z_Standup_81234567890");
+    CHECK_LISTING(TRASH, "2025-02,2025-03");
+    /* the trash again after each recovery (2 + 2), the month once */
+    CHECK_EQ_INT(fake_calls("GET /users/{userId}/recordings"), 2 + 2 + 1 + 2);
+}
+
+/* participants.json and polls.json: shown when Zoom has them, every page
+ * in one array; one request per meeting; a refusal turns the area off. */
+static void test_attendance(void)
+{
+    setup(false);
+    fake_list(PAST "/participants", "[{\"id\":\"\",\"name\":\"Ana\",\"user_email\":\"\"}]");
+    fake_object(PAST "/polls", "{\"id\":81234567890,\"questions\":[]}");
+    CHECK_LISTING(INSTANCE, "cc_10.00.00Z.vtt,participants.json,recording.json,"
+                            "speaker_view_10.00.00Z.mp4");
+    CHECK_LISTING(INSTANCE, "cc_10.00.00Z.vtt,participants.json,recording.json,"
+                            "speaker_view_10.00.00Z.mp4");
+    CHECK_EQ_INT(fake_calls("GET /past_meetings/{meetingId}/participants"), 1);
+    CHECK_EQ_INT(fake_calls("GET /past_meetings/{meetingId}/polls"), 1);
+    struct stat st;
+    CHECK_EQ_INT(vfs_getattr(INSTANCE "/polls.json", &st), -ENOENT); /* no questions */
+    CHECK_EQ_INT(vfs_getattr(INSTANCE "/participants.json", &st), 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0400);
+    Handle *h;
+    unsigned hints;
+    char buf[256];
+    CHECK_EQ_INT(vfs_open(INSTANCE "/participants.json", O_RDONLY, &h, &hints), 0);
+    ssize_t n = vfs_read(h, buf, sizeof(buf) - 1, 0);
+    vfs_release(h);
+    CHECK_EQ_INT(n, st.st_size);
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_EQ_STR(buf, "{\n  \"participants\": [\n    {\n      \"id\": \"\",\n      \"name\": "
+                      "\"Ana\",\n      \"user_email\": \"\"\n    }\n  ]\n}\n");
+    /* rm: nothing sent, hidden */
+    int before = fake_calls_total();
+    CHECK_EQ_INT(vfs_unlink(INSTANCE "/participants.json"), 0);
+    CHECK_EQ_INT(fake_calls_total(), before);
+    CHECK_EQ_INT(vfs_getattr(INSTANCE "/participants.json", &st), -ENOENT);
+
+    /* missing scope: off for the mount, asked once */
+    setup(false);
+    fake_fail("/past_meetings", -EACCES, 100);
+    CHECK_LISTING(INSTANCE, "cc_10.00.00Z.vtt,recording.json,speaker_view_10.00.00Z.mp4");
+    store_forget_all();
+    CHECK_LISTING(INSTANCE, "cc_10.00.00Z.vtt,recording.json,speaker_view_10.00.00Z.mp4");
+    CHECK_EQ_INT(fake_calls("GET /past_meetings/{meetingId}/participants"), 1);
+    CHECK_EQ_INT(fake_calls("GET /past_meetings/{meetingId}/polls"), 1);
+}
+
 int main(void)
 {
     ledger_open(NULL, 1000);
@@ -324,6 +446,8 @@ int main(void)
     test_deletes();
     test_read_never_short_before_eof();
     test_scratch_space_is_bounded();
+    test_trash();
+    test_attendance();
     stream_cleanup();
     store_cleanup();
     scratch_cleanup();
