@@ -27,6 +27,9 @@ packages=(
     rsync vim jq curl coreutils findutils procps psmisc time util-linux
     # style check
     clang-format
+    # fuzzing (tests/fuzz/): clang, its libFuzzer and sanitizer runtimes, and
+    # llvm-symbolizer (llvm-14) for readable stacks
+    clang-14 libclang-rt-14-dev llvm-14
 )
 # The contract check runs Prism on Node.js: Debian's, unless the machine
 # already has a node (and its npm).
