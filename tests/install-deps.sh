@@ -37,6 +37,9 @@ packages=(
     rsync vim jq curl attr coreutils findutils procps psmisc time util-linux
     # style check
     clang-format
+    # fuzzing (tests/fuzz/): clang, its libFuzzer and sanitizer runtimes, and
+    # llvm-symbolizer (llvm-14) for readable stacks
+    clang-14 libclang-rt-14-dev llvm-14
 )
 # The benchmarks (bench/): the web server and the HTTP mount they compare
 # zoomfs with, and callgrind for instruction counts. On a machine booted with

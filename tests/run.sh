@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds zoomfs with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-test/, runs the C
-# unit tests, a clang-format check, then the emulator's tests, the
+# unit tests, a clang-format check, a short fuzzing pass (tests/fuzz/: each
+# libFuzzer target a few seconds from its seed corpus, built with clang in
+# build-fuzz/), then the emulator's tests, the
 # integration tests (real FUSE mounts against the emulator), the contract
 # check (every request zoomfs sends validated against Zoom's OpenAPI spec by
 # Stoplight Prism) and the package tests (build the .deb, lintian, install
@@ -60,6 +62,9 @@ mapfile -t cfiles < <(find src include tests/unit -name '*.[ch]' 2>/dev/null | s
 if [ "${#cfiles[@]}" -gt 0 ]; then
     clang-format --dry-run --Werror "${cfiles[@]}" || fail "clang-format"
 fi
+
+step "fuzzing (tests/fuzz/run.sh: every target 4 s from its seeds)"
+tests/fuzz/run.sh 4 || fail "fuzz"
 
 step "emulator, integration and contract tests (pytest)"
 export ZOOMFS_BIN="$ROOT/build-test/zoomfs"
