@@ -376,16 +376,43 @@ void http_response_free(HttpResponse *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Digits at *s as a non-negative int64 (no sign, no space, no overflow);
+ * advances *s. Returns -1 when there are none or too many. */
+static int64_t digits_value(const char **s)
+{
+    int64_t v = 0;
+    const char *p = *s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (INT64_MAX - (*p - '0')) / 10)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == *s)
+        return -1;
+    *s = p;
+    return v;
+}
+
 int http_parse_content_range(const char *v, int64_t *a, int64_t *b, int64_t *total)
 {
+    /* RFC 9110: "bytes first-last/complete", complete "*" when unknown;
+     * last below complete. Anything else is no answer to a Range. */
     if (!v || strncasecmp(v, "bytes ", 6) != 0)
         return -1;
-    long long x, y;
-    char tot[32];
-    if (sscanf(v + 6, "%lld-%lld/%31s", &x, &y, tot) != 3 || x < 0 || y < x)
+    const char *p = v + 6;
+    int64_t x = digits_value(&p), y = -1, t = -1;
+    if (x < 0 || *p++ != '-' || (y = digits_value(&p)) < x || *p++ != '/')
+        return -1;
+    if (*p == '*')
+        p++;
+    else if ((t = digits_value(&p)) <= y)
+        return -1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p)
         return -1;
     *a = x;
     *b = y;
-    *total = strcmp(tot, "*") == 0 ? -1 : strtoll(tot, NULL, 10);
+    *total = t;
     return 0;
 }

@@ -171,7 +171,7 @@ char *jsonfile_repair(const char *buf, size_t len, size_t *outlen)
             if (too_big)
                 strbuf_append(&out, ".0", 2); /* a real: the value survives, the document too */
             i += n ? n : 1;
-        } else if (in_string && p[0] == '\\' && i + 1 < len) {
+        } else if (in_string && p[0] == '\\' && i + 1 < len && p[1] < 0x80) {
             strbuf_append(&out, buf + i, 2); /* any other escape, \\ and \" too */
             i += 2;
         } else {

@@ -174,7 +174,9 @@ static int parse_parts(const Row *rows, size_t nrows, const char *parts[], const
     if (n == 0)
         return -ENOENT;
     TreePath up = *out;
-    if (parse_parts(rows, nrows, parts, lens, n - 1, &up) != 0 || !(up.row->flags & ROW_DIR))
+    /* Below a name of no kind (no row) there is nothing either. */
+    if (parse_parts(rows, nrows, parts, lens, n - 1, &up) != 0 || !up.row ||
+        !(up.row->flags & ROW_DIR))
         return -ENOENT;
     char name[TREE_NAME_MAX];
     snprintf(name, sizeof(name), "%s", out->name);

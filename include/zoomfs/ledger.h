@@ -16,7 +16,9 @@ int ledger_open(const char *path, size_t max_entries);
 void ledger_close(void);
 
 /* The first-seen time (epoch seconds) of this content at this path. A new
- * (path, hash) pair is recorded with `now` and appended to the file. */
+ * (path, hash) pair is recorded with `now` and appended to the file; a pair
+ * no line can hold (a path with a newline, a hash that is not 64 hex digits)
+ * is not recorded: `now` each time. */
 int64_t ledger_mtime(const char *path, const char *content_sha256_hex, int64_t now);
 
 /* The default ledger path: $XDG_CACHE_HOME/zoomfs/mtimes, else

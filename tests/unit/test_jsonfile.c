@@ -80,6 +80,9 @@ static void test_tolerant_load(void)
     /* a lone surrogate escape, high or low */
     CHECK_REPAIR("{\"a\":\"x\\ud800y\"}", "{\"a\":\"x\\ufffdy\"}");
     CHECK_REPAIR("{\"a\":\"\\udc00\"}", "{\"a\":\"\\ufffd\"}");
+    /* a backslash before a byte of no UTF-8 (found by fuzzing): the byte is
+     * replaced, never kept raw behind the backslash */
+    CHECK_REPAIR("{\"a\":\"x\\\xff\"}", "{\"a\":\"x\\\xef\xbf\xbd\"}");
     CHECK_REPAIR("{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ufffd\\u0041\"}");
     /* invalid UTF-8: a stray byte, a cut sequence, an overlong form, a
      * surrogate encoded in UTF-8 */

@@ -103,6 +103,9 @@ static void test_scratch_and_invalid(void)
     CHECK_EQ_INT(rows_parse("/users/u/user.json/x", &tp), -ENOENT);
     CHECK_EQ_INT(rows_parse("/users/u/recordings/2025-03/i/f.mp4/deeper", &tp), -ENOENT);
     CHECK_EQ_INT(rows_parse("/a/b/c/d/e/f/g/h/i", &tp), -ENOENT);
+    /* Nor under a name of no kind (found by fuzzing: it read a NULL row). */
+    CHECK_EQ_INT(rows_parse("/hello/world", &tp), -ENOENT);
+    CHECK_EQ_INT(rows_parse("/users/u/meetings/new.json/x", &tp), -ENOENT);
     char longname[400];
     memset(longname, 'x', sizeof(longname));
     memcpy(longname, "/users/", 7);
