@@ -537,3 +537,19 @@ def test_nightly_rsync_backs_them_up_and_copies_nothing_unchanged(make_sim, make
     assert len([e for e in routed(entries, GET_MEETING)
                 if (e["query"] or {}).get("occurrence_id")]) == occurrences
     assert writes(entries) == []
+
+
+def test_rsync_excludes_skip_them_without_a_request(make_sim, make_mount, tmp_path):
+    """docs/sizing.md: --exclude='registrants/' --exclude='occurrences/' gives the run
+    its old cost: no registrants list, no occurrence GET, one GET per meeting."""
+    s = make_sim(SIM_ARGS)
+    m = make_mount(s)
+    mark = s.mark()
+    run(["rsync", "-a", "--exclude=registrants/", "--exclude=occurrences/",
+         str(m.path("users")) + "/", str(tmp_path / "dest") + "/"], timeout=300)
+    entries = s.log(mark)
+    assert routed(entries, LIST_REGISTRANTS) == routed(entries, LIST_WEBINAR_REGISTRANTS) == []
+    assert [e for e in entries if (e["query"] or {}).get("occurrence_id")] == []
+    meetings = [o for u in (0, 1) for o in objects(s, "meetings", u)]
+    assert len(routed(entries, GET_MEETING)) == len(meetings)
+    assert list((tmp_path / "dest").rglob("meetings/*.json"))
