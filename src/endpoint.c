@@ -27,6 +27,7 @@ static char *placeholder(const char *name, size_t len, const Ids *ids)
         {"userId", offsetof(Ids, user), false},      {"meetingId", offsetof(Ids, object), true},
         {"webinarId", offsetof(Ids, object), true},  {"meetingUUID", offsetof(Ids, object), true},
         {"recordingId", offsetof(Ids, file), false}, {"registrantId", offsetof(Ids, sub), false},
+        {"occurrenceId", offsetof(Ids, sub), false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
         if (strlen(map[i].name) != len || memcmp(map[i].name, name, len) != 0)

@@ -12,16 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An id as Zoom sent it (an int64, or a string), as text; NULL when the
- * item has none. Malloc'd. */
-static char *id_text(const json_t *item)
+char *node_id_text(const json_t *item, const char *field)
 {
-    json_t *id = json_object_get(item, "id");
+    json_t *id = json_object_get(item, field);
     if (json_is_integer(id))
         return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(id));
     if (json_is_string(id))
         return xstrdup(json_string_value(id));
     return NULL;
+}
+
+static char *id_text(const json_t *item)
+{
+    return node_id_text(item, "id");
 }
 
 /* ---- presence ----------------------------------------------------------- */
@@ -182,7 +185,7 @@ static const Row *child_row(const Row *folder)
     return NULL;
 }
 
-static int folder_listing(const Entry *e, const Row *folder, JsonVal **out)
+int node_listing(const Entry *e, const Row *folder, JsonVal **out)
 {
     UserRef u;
     Ids ids;
@@ -196,7 +199,7 @@ static int folder_listing(const Entry *e, const Row *folder, JsonVal **out)
 static int folder_list(const Entry *e, NodeAdd add, void *ctx)
 {
     JsonVal *list;
-    int rc = folder_listing(e, e->tp.row, &list);
+    int rc = node_listing(e, e->tp.row, &list);
     if (rc)
         return rc;
     const Row *child = child_row(e->tp.row);
@@ -255,13 +258,13 @@ static void object_forget(const Entry *e)
 
 const KindOps node_object_ops = {.json = object_json, .forget = object_forget};
 
-static bool listing_has(const JsonVal *list, const char *id)
+static bool listing_has(const JsonVal *list, const char *field, const char *id)
 {
     size_t i;
     json_t *item;
     json_array_foreach(list->json, i, item)
     {
-        char *text = id_text(item);
+        char *text = node_id_text(item, field);
         bool same = text && strcmp(text, id) == 0;
         free(text);
         if (same)
@@ -282,8 +285,19 @@ static bool listing_has(const JsonVal *list, const char *id)
 typedef struct {
     JsonVal *list;
     const Row *row;
-    char *dir; /* the folder's path */
+    char *dir;    /* the folder's path */
+    char *field;  /* the items' id field */
+    char *series; /* occurrences: the meeting they are of; else NULL */
 } Ahead;
+
+/* The ids of the object id of a listing (an occurrence's: of series), and
+ * the value of its cache key (malloc'd): an occurrence id is unique only
+ * within its meeting. */
+static char *object_ids(const char *series, const char *id, Ids *ids)
+{
+    *ids = series ? (Ids){.object = series, .sub = id} : (Ids){.object = id};
+    return series ? xasprintf("%s/%s", series, id) : xstrdup(id);
+}
 
 static void ahead_run(void *arg, size_t i)
 {
@@ -291,20 +305,22 @@ static void ahead_run(void *arg, size_t i)
     const ZoomClient *client = store_client();
     if (client->busy && client->busy())
         return; /* the account's rate limit is for readers now */
-    char *id = id_text(json_array_get(a->list->json, i));
+    char *id = node_id_text(json_array_get(a->list->json, i), a->field);
     char *name = id ? xasprintf("%s.json", id) : NULL;
-    char *key = id ? store_key(a->row, id, NULL) : NULL;
+    Ids ids;
+    char *value = id ? object_ids(a->series, id, &ids) : NULL;
+    char *key = id ? store_key(a->row, value, NULL) : NULL;
     if (name && tree_name_fits(a->row, name) && !store_has(key)) {
         char *path = xasprintf("%s/%s", a->dir, name);
-        Ids ids = {.object = id};
         JsonFile *f;
-        if (store_object(a->row, &ids, id, path, &f) == 0) {
+        if (store_object(a->row, &ids, value, path, &f) == 0) {
             cacheval_unref(&f->base);
             stats_add(STAT_PREFETCHED, 1);
         }
         free(path);
     }
     free(key);
+    free(value);
     free(name);
     free(id);
 }
@@ -314,36 +330,83 @@ static void ahead_done(void *arg)
     Ahead *a = arg;
     cacheval_unref(&a->list->base);
     free(a->dir);
+    free(a->field);
+    free(a->series);
     free(a);
 }
 
-static void fetch_ahead(const Entry *e, JsonVal *list)
+static void fetch_ahead(const Entry *e, JsonVal *list, const char *field, const char *series)
 {
     Ahead *a = xcalloc(1, sizeof(*a));
     a->list = (JsonVal *)cacheval_ref(&list->base);
     a->row = e->tp.row;
     a->dir = xstrndup(e->path, (size_t)(strrchr(e->path, '/') - e->path));
+    a->field = xstrdup(field);
+    a->series = series ? xstrdup(series) : NULL;
     prefetch_batch(json_array_size(list->json), ahead_run, a, ahead_done);
+}
+
+int node_listed_object(const Entry *e, JsonVal *list, const char *field, const char *series,
+                       JsonFile **out)
+{
+    const char *id = series ? e->tp.sub : e->tp.id;
+    if (!listing_has(list, field, id))
+        return -ENOENT;
+    Ids ids;
+    char *value = object_ids(series, id, &ids);
+    char *key = store_key(e->tp.row, value, NULL);
+    if (!store_has(key) &&
+        __atomic_add_fetch(&list->misses, 1, __ATOMIC_RELAXED) == AHEAD_AFTER_MISSES)
+        fetch_ahead(e, list, field, series);
+    int rc = store_object(e->tp.row, &ids, value, e->path, out);
+    free(key);
+    free(value);
+    return rc;
 }
 
 /* meetings/<id>.json: an object of its folder's listing, keyed by its id. */
 static int listed_json(const Entry *e, JsonFile **out)
 {
     JsonVal *list;
-    int rc = folder_listing(e, e->tp.parent, &list);
-    if (rc)
-        return rc;
-    char *key = store_key(e->tp.row, e->tp.id, NULL);
-    bool listed = listing_has(list, e->tp.id);
-    if (listed && !store_has(key) &&
-        __atomic_add_fetch(&list->misses, 1, __ATOMIC_RELAXED) == AHEAD_AFTER_MISSES)
-        fetch_ahead(e, list);
-    free(key);
-    cacheval_unref(&list->base);
-    if (!listed)
+    int rc = node_listing(e, e->tp.parent, &list);
+    if (rc == 0) {
+        rc = node_listed_object(e, list, "id", NULL, out);
+        cacheval_unref(&list->base);
+    }
+    return rc;
+}
+
+const Row *node_folder_row(const Row *row)
+{
+    while (row && row->ops != &node_folder_ops)
+        row = row->kind == NODE_ROOT ? NULL : store_row(row->parent);
+    return row;
+}
+
+const Row *node_row_near(const Row *near, const KindOps *ops)
+{
+    const Row *folder = node_folder_row(near);
+    size_t n;
+    const Row *rows = store_rows(&n);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].ops == ops && node_folder_row(&rows[i]) == folder)
+            return &rows[i];
+    return NULL;
+}
+
+int node_series(const Entry *e, const char *id, JsonFile **out)
+{
+    const Row *folder = node_folder_row(e->tp.row);
+    const Row *child = folder ? child_row(folder) : NULL;
+    const char *name;
+    if (!child || !tree_fixed_name(folder, &name))
         return -ENOENT;
-    Ids ids = {.object = e->tp.id};
-    return store_object(e->tp.row, &ids, e->tp.id, e->path, out);
+    Entry series = {.path = xasprintf("/users/%s/%s/%s.json", e->tp.user, name, id)};
+    int rc = store_parse(series.path, &series.tp);
+    if (rc == 0)
+        rc = series.tp.row == child ? listed_json(&series, out) : -ENOENT;
+    free((char *)series.path);
+    return rc;
 }
 
 static void listed_forget(const Entry *e)
@@ -352,8 +415,15 @@ static void listed_forget(const Entry *e)
     if (store_user(e->tp.user, &u) == 0)
         store_drop_row(e->tp.parent, u.key);
     user_ref_drop(&u);
-    if (e->tp.id[0])
+    if (e->tp.id[0]) {
         store_drop_row(e->tp.row, e->tp.id);
+        /* What hangs off the meeting (its occurrences show the series). */
+        size_t n;
+        const Row *rows = store_rows(&n), *folder = node_folder_row(e->tp.row);
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].ops->forget_series && node_folder_row(&rows[i]) == folder)
+                rows[i].ops->forget_series(e);
+    }
 }
 
 static int listed_remove(const Entry *e)
@@ -397,9 +467,64 @@ const KindOps node_listed_ops = {
 static const char *const undocumented_readonly[] = {"user_created_at", "display_name",
                                                     "pstn_password", "registration_url", NULL};
 
+/* Appends to bad the dotted paths of changes that only (a PATCH's allowed
+ * fields) does not name. */
+static void not_allowed(const json_t *changes, const char *prefix, const char *const *only,
+                        StrBuf *bad)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)changes, key, value)
+    {
+        char *path = xasprintf("%s%s", prefix, key);
+        size_t n = strlen(path);
+        bool whole = false, inside = false;
+        for (size_t i = 0; only[i]; i++) {
+            whole = whole || strcmp(only[i], path) == 0;
+            inside = inside || (strncmp(only[i], path, n) == 0 && only[i][n] == '.');
+        }
+        if (!whole && inside && json_is_object(value)) {
+            char *deeper = xasprintf("%s.", path);
+            not_allowed(value, deeper, only, bad);
+            free(deeper);
+        } else if (!whole) {
+            strbuf_appendf(bad, "%s%s", bad->len ? ", " : "", path);
+        }
+        free(path);
+    }
+}
+
+/* A change the row's PATCH cannot carry: refused whole, with the fields
+ * named, rather than sent in part. */
+static int refuse_fields(const Entry *e, const json_t *changes)
+{
+    const char *const *only = e->tp.row->patch_only;
+    StrBuf bad;
+    strbuf_init(&bad);
+    if (only)
+        not_allowed(changes, "", only, &bad);
+    int rc = 0;
+    if (bad.len) {
+        StrBuf allowed;
+        strbuf_init(&allowed);
+        for (size_t i = 0; only[i]; i++)
+            strbuf_appendf(&allowed, "%s%s", i ? ", " : "", only[i]);
+        stats_error("%s: not saved, nothing sent: %s cannot change here (Zoom takes only %s)",
+                    e->path, bad.data, allowed.data);
+        strbuf_free(&allowed);
+        rc = -EINVAL;
+    }
+    strbuf_free(&bad);
+    return rc;
+}
+
 int node_patch(const Entry *e, const json_t *original, const json_t *edited, json_t **fresh)
 {
     const Row *row = e->tp.row;
+    if (!row->patch) {
+        stats_error("%s: not saved, nothing sent: Zoom takes no change to it", e->path);
+        return -EACCES;
+    }
     json_t *changes = jsonfile_diff(original, edited, row->readonly_patch);
     jsonfile_drop(changes, undocumented_readonly);
     if (json_object_size(changes) == 0) {
@@ -408,11 +533,17 @@ int node_patch(const Entry *e, const json_t *original, const json_t *edited, jso
         *fresh = json_incref((json_t *)original);
         return 0;
     }
+    int rc = refuse_fields(e, changes);
+    if (rc) {
+        json_decref(changes);
+        return rc;
+    }
     UserRef u;
     Ids ids;
-    int rc = store_user_ids(e->tp.user, &u, &ids);
+    rc = store_user_ids(e->tp.user, &u, &ids);
     if (rc == 0) {
         ids.object = e->tp.id[0] ? e->tp.id : NULL;
+        ids.sub = e->tp.sub[0] ? e->tp.sub : NULL;
         char *path = endpoint_path(row->patch, &ids, NULL);
         rc = path ? store_client()->send(row->patch, path, changes, NULL) : -ENOENT;
         free(path);
@@ -448,6 +579,9 @@ int node_post(const Entry *folder, const Row *child, const json_t *edited, char 
         user_ref_drop(&u);
         return rc;
     }
+    /* A folder of one meeting's objects (its registrants) is keyed by the
+     * meeting, a user's folder by the user. */
+    ids.object = folder->tp.id[0] ? folder->tp.id : NULL;
     json_t *body = json_deep_copy(edited);
     jsonfile_drop(body, child->readonly_post);
     jsonfile_drop(body, undocumented_readonly);
@@ -455,9 +589,9 @@ int node_post(const Entry *folder, const Row *child, const json_t *edited, char 
     rc = store_client()->send(child->post, path, body, created);
     free(path);
     json_decref(body);
-    store_drop_row(folder->tp.row, u.key);
+    store_drop_row(folder->tp.row, ids.object ? ids.object : u.key);
     user_ref_drop(&u);
-    if (rc == 0 && !(*new_id = id_text(*created))) {
+    if (rc == 0 && !(*new_id = node_id_text(*created, child->post_id ? child->post_id : "id"))) {
         stats_error("%s: created, but Zoom's answer has no id", folder->path);
         rc = -EIO;
     }

@@ -127,3 +127,27 @@ const char *const readonly_webinar_post[] = {
     /* end of list */
     NULL,
 };
+
+/* a new file in meetings/registrants/<id>/:
+ * the GET /meetings/{meetingId}/registrants/{registrantId} answer
+ * vs the POST /meetings/{meetingId}/registrants body (4 fields) */
+const char *const readonly_meeting_registrant_post[] = {
+    "create_time",
+    "id",
+    "join_url",
+    "status",
+    /* end of list */
+    NULL,
+};
+
+/* a new file in webinars/registrants/<id>/:
+ * the GET /webinars/{webinarId}/registrants/{registrantId} answer
+ * vs the POST /webinars/{webinarId}/registrants body (4 fields) */
+const char *const readonly_webinar_registrant_post[] = {
+    "create_time",
+    "id",
+    "join_url",
+    "status",
+    /* end of list */
+    NULL,
+};

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Placeholders: {user} any name; {id}.json digits then ".json"; {month}
- * YYYY-MM; {instance} and {name} any name. The first matching row wins, so
- * fixed names come before placeholders in the table. */
+/* Placeholders: {user} any name; {id} digits; {sub} letters, digits, '-'
+ * and '_' (a registrant's id, an occurrence's); either may be followed by a
+ * fixed suffix ({id}.json); {month} YYYY-MM; {instance} and {name} any name.
+ * The first matching row wins, so fixed names come before placeholders in
+ * the table. */
 
 static const char *const kind_names[] = {
     "root",          "meta",     "meta-file",      "users",    "user",         "user.json",
@@ -16,17 +18,40 @@ static const char *const kind_names[] = {
     "month",         "instance", "recording.json", "media",    "other",
 };
 
-/* The kinds appended after NODE_OTHER, in their order. */
-static const char *const later_kind_names[] = {
-    "participants.json", "polls.json",           "trash",       "trash-month",
-    "trash-instance",    "trash-recording.json", "trash-media",
+/* The kinds after NODE_OTHER. */
+static const struct {
+    NodeKind kind;
+    const char *name;
+} later_kinds[] = {
+    {NODE_PARTICIPANTS_JSON, "participants.json"},
+    {NODE_POLLS_JSON, "polls.json"},
+    {NODE_TRASH, "trash"},
+    {NODE_TRASH_MONTH, "trash-month"},
+    {NODE_TRASH_INSTANCE, "trash-instance"},
+    {NODE_TRASH_JSON, "trash-recording.json"},
+    {NODE_TRASH_MEDIA, "trash-media"},
+    {NODE_MEETING_REGISTRANTS, "meeting-registrants"},
+    {NODE_MEETING_REGISTRANT_LIST, "meeting-registrant-list"},
+    {NODE_MEETING_REGISTRANT_JSON, "meeting-registrant.json"},
+    {NODE_WEBINAR_REGISTRANTS, "webinar-registrants"},
+    {NODE_WEBINAR_REGISTRANT_LIST, "webinar-registrant-list"},
+    {NODE_WEBINAR_REGISTRANT_JSON, "webinar-registrant.json"},
+    {NODE_MEETING_OCCURRENCES, "meeting-occurrences"},
+    {NODE_MEETING_OCCURRENCE_LIST, "meeting-occurrence-list"},
+    {NODE_MEETING_OCCURRENCE_JSON, "meeting-occurrence.json"},
+    {NODE_WEBINAR_OCCURRENCES, "webinar-occurrences"},
+    {NODE_WEBINAR_OCCURRENCE_LIST, "webinar-occurrence-list"},
+    {NODE_WEBINAR_OCCURRENCE_JSON, "webinar-occurrence.json"},
 };
 
 const char *tree_kind_name(NodeKind k)
 {
-    size_t n = sizeof(kind_names) / sizeof(kind_names[0]),
-           later = sizeof(later_kind_names) / sizeof(later_kind_names[0]);
-    return (size_t)k < n ? kind_names[k] : (size_t)k < n + later ? later_kind_names[k - n] : "?";
+    if ((size_t)k < sizeof(kind_names) / sizeof(kind_names[0]))
+        return kind_names[k];
+    for (size_t i = 0; i < sizeof(later_kinds) / sizeof(later_kinds[0]); i++)
+        if (later_kinds[i].kind == k)
+            return later_kinds[i].name;
+    return "?";
 }
 
 const Row *tree_row(const Row *rows, size_t nrows, NodeKind kind)
@@ -48,13 +73,17 @@ static bool is_month(const char *s, size_t n)
     return m >= 1 && m <= 12;
 }
 
-static bool is_id_json(const char *s, size_t n)
+/* s (n bytes) is an id of the placeholder's kind, then suffix (sl bytes). */
+static bool is_id_with(const char *s, size_t n, bool digits_only, const char *suffix, size_t sl)
 {
-    if (n <= 5 || memcmp(s + n - 5, ".json", 5) != 0)
+    if (n <= sl || memcmp(s + n - sl, suffix, sl) != 0)
         return false;
-    for (size_t i = 0; i < n - 5; i++)
-        if (!isdigit((unsigned char)s[i]))
+    for (size_t i = 0; i < n - sl; i++) {
+        char c = s[i];
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+        if (!((c >= '0' && c <= '9') || (!digits_only && letter)))
             return false;
+    }
     return true;
 }
 
@@ -78,10 +107,12 @@ static bool match_component(const char *pat, size_t plen, const char *s, size_t 
         copy_name(out->user, s, n);
         return true;
     }
-    if (pattern_is(pat, plen, "{id}.json")) {
-        if (!is_id_json(s, n))
+    bool id = plen >= 4 && memcmp(pat, "{id}", 4) == 0;
+    if (id || (plen >= 5 && memcmp(pat, "{sub}", 5) == 0)) {
+        size_t head = id ? 4 : 5, sl = plen - head;
+        if (!is_id_with(s, n, id, pat + head, sl))
             return false;
-        copy_name(out->id, s, n - 5);
+        copy_name(id ? out->id : out->sub, s, n - sl);
         return true;
     }
     if (pattern_is(pat, plen, "{month}")) {

@@ -321,9 +321,10 @@ int vfs_create(const char *path, mode_t mode, int flags, Handle **h, unsigned *h
     if (rc)
         return rc;
     *hints = VFS_DIRECT_IO;
-    if (r.where == AT_NODE && !is_dir(&r) && r.e.tp.row->patch) {
+    if (r.where == AT_NODE && !is_dir(&r) && (r.e.tp.row->patch || edit_is_new_object(&r.e.tp))) {
         /* An object that exists (vim writing m.json again after moving it
-         * aside) is an edit of it, never a new one. */
+         * aside) is an edit of it, never a new one; one Zoom takes no
+         * change to (a registrant) is refused. */
         struct stat st;
         if (node_getattr(&r.e, &st) == 0)
             return (flags & O_EXCL) ? -EEXIST : open_for_writing(&r, flags, h, hints);

@@ -7,7 +7,9 @@
 /* What fills the placeholders: {userId} the user's key (id, or email for
  * pending users); {meetingId}, {webinarId}, {meetingUUID} the object's id
  * or an instance's UUID (encoded twice where Zoom wants that); {recordingId}
- * a recording file's id; {registrantId} a registrant's id. */
+ * a recording file's id; {registrantId} a registrant's id, {occurrenceId}
+ * an occurrence's (a template may hold one in its query:
+ * "GET /meetings/{meetingId}?occurrence_id={occurrenceId}"). */
 typedef struct {
     const char *user;
     const char *object;

@@ -48,6 +48,9 @@ struct KindOps {
     /* After a change of e: forget what it made stale (its object, the
      * listing that holds it). */
     void (*forget)(const Entry *e);
+    /* A meeting or webinar (series) of the same folder changed or went:
+     * forget what this kind keeps of it (its occurrences, its registrants). */
+    void (*forget_series)(const Entry *series);
     /* Its extended attributes: a JSON object of names (without "user.zoom.")
      * to strings, a new reference. Never a secret or a download URL. */
     int (*xattrs)(const Entry *e, json_t **out);

@@ -35,6 +35,34 @@ int node_post(const Entry *folder, const Row *child, const json_t *edited, char 
 
 /* .zoomfs/refresh: a file whose write is an action (vfs drops every cache). */
 bool node_is_trigger(const Entry *e);
+/* For the kinds that hang off a listed object (registrants.c,
+ * occurrences.c): */
+
+/* An id as Zoom sent it in item's field (an int64, or a string), as text;
+ * NULL when the item has none. Malloc'd. */
+char *node_id_text(const json_t *item, const char *field);
+
+/* The listing of folder (meetings/, webinars/) of e's user, cached. */
+int node_listing(const Entry *e, const Row *folder, JsonVal **out);
+
+/* The object e names, when list (a listing, or a series' occurrences) has
+ * it under field: e->tp.id, or for an occurrence (series: its meeting's id)
+ * e->tp.sub. Fetched by e's row's get endpoint and cached; once a reader
+ * has asked for a few of the list's objects one by one, the rest are
+ * fetched ahead. */
+int node_listed_object(const Entry *e, JsonVal *list, const char *field, const char *series,
+                       JsonFile **out);
+
+/* The folder listed by an endpoint (meetings/, webinars/) that row is in. */
+const Row *node_folder_row(const Row *row);
+
+/* The row of kind ops in the same listed folder as near (the registrants
+ * rows of meetings/ belong together, those of webinars/ too). */
+const Row *node_row_near(const Row *near, const KindOps *ops);
+
+/* The meeting (or webinar) id of the folder e is in, as its own file shows
+ * it (the same request and cache). */
+int node_series(const Entry *e, const char *id, JsonFile **out);
 
 /* The names of .zoomfs/. */
 extern const char *const node_meta_names[];

@@ -25,4 +25,12 @@ extern const char *const readonly_meeting_post[];
 /* a new file in webinars/: GET /webinars/{webinarId} vs POST /users/{userId}/webinars */
 extern const char *const readonly_webinar_post[];
 
+/* a new file in meetings/registrants/<id>/:
+ * GET /meetings/{meetingId}/registrants/{registrantId} vs POST /meetings/{meetingId}/registrants */
+extern const char *const readonly_meeting_registrant_post[];
+
+/* a new file in webinars/registrants/<id>/:
+ * GET /webinars/{webinarId}/registrants/{registrantId} vs POST /webinars/{webinarId}/registrants */
+extern const char *const readonly_webinar_registrant_post[];
+
 #endif

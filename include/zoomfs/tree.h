@@ -39,6 +39,20 @@ typedef enum {
     NODE_TRASH_INSTANCE,
     NODE_TRASH_JSON,
     NODE_TRASH_MEDIA,
+    /* Registrants and occurrences: one folder of each in meetings/ and in
+     * webinars/, a folder per meeting (or webinar) in it, a file per item. */
+    NODE_MEETING_REGISTRANTS,     /* .../meetings/registrants/ */
+    NODE_MEETING_REGISTRANT_LIST, /* .../meetings/registrants/{id}/ */
+    NODE_MEETING_REGISTRANT_JSON, /* .../meetings/registrants/{id}/{sub}.json */
+    NODE_WEBINAR_REGISTRANTS,     /* .../webinars/registrants/ */
+    NODE_WEBINAR_REGISTRANT_LIST, /* .../webinars/registrants/{id}/ */
+    NODE_WEBINAR_REGISTRANT_JSON, /* .../webinars/registrants/{id}/{sub}.json */
+    NODE_MEETING_OCCURRENCES,     /* .../meetings/occurrences/ */
+    NODE_MEETING_OCCURRENCE_LIST, /* .../meetings/occurrences/{id}/ */
+    NODE_MEETING_OCCURRENCE_JSON, /* .../meetings/occurrences/{id}/{sub}.json */
+    NODE_WEBINAR_OCCURRENCES,     /* .../webinars/occurrences/ */
+    NODE_WEBINAR_OCCURRENCE_LIST, /* .../webinars/occurrences/{id}/ */
+    NODE_WEBINAR_OCCURRENCE_JSON, /* .../webinars/occurrences/{id}/{sub}.json */
 } NodeKind;
 
 /* Conditions and abilities of a row. */
@@ -58,7 +72,8 @@ typedef struct KindOps KindOps; /* kind.h: the code a row needs */
 
 typedef struct Row {
     NodeKind kind;
-    const char *pattern; /* below the mount; {user} {id}.json {month} {instance} {name} */
+    const char *pattern; /* below the mount; {user} {id} {id}.json {sub}.json {month}
+                            {instance} {name} */
     NodeKind parent;
     unsigned flags;
     mode_t mode; /* before the umask; a file is writable only where Zoom takes changes */
@@ -74,6 +89,13 @@ typedef struct Row {
     const char *const *readonly_patch; /* fields Zoom returns but takes in no PATCH */
     const char *const *readonly_post;  /* ... nor in a POST */
     const KindOps *ops;
+    /* Where a PATCH takes only some fields (one occurrence of a series): the
+     * dotted paths it may carry; a change to any other is refused. NULL:
+     * any field but the read-only ones. */
+    const char *const *patch_only;
+    /* The field of a POST's answer that holds the new object's id (NULL:
+     * "id"; a new registrant's is "registrant_id"). */
+    const char *post_id;
 } Row;
 
 #define TREE_NAME_MAX 256
@@ -88,6 +110,7 @@ typedef struct {
     char month[8];                /* {month}: YYYY-MM */
     char instance[TREE_NAME_MAX]; /* {instance} folder name */
     char name[TREE_NAME_MAX];     /* the last component */
+    char sub[TREE_NAME_MAX];      /* {sub}: a registrant's or an occurrence's id */
 } TreePath;
 
 /* Parses an absolute path ("/users/a@b.c/meetings/123.json") against the

@@ -47,6 +47,12 @@ LISTS = [
      ("get", "/meetings/{meetingId}"), ("post", "/users/{userId}/meetings")),
     ("readonly_webinar_post", "a new file in webinars/",
      ("get", "/webinars/{webinarId}"), ("post", "/users/{userId}/webinars")),
+    ("readonly_meeting_registrant_post", "a new file in meetings/registrants/<id>/",
+     ("get", "/meetings/{meetingId}/registrants/{registrantId}"),
+     ("post", "/meetings/{meetingId}/registrants")),
+    ("readonly_webinar_registrant_post", "a new file in webinars/registrants/<id>/",
+     ("get", "/webinars/{webinarId}/registrants/{registrantId}"),
+     ("post", "/webinars/{webinarId}/registrants")),
 ]
 
 MAX_DEPTH = 12  # no schema here nests deeper; a guard against $ref cycles
@@ -147,9 +153,12 @@ def render_c(lists):
         "#include <stddef.h>",
     ]
     for name, shown, get, req, paths in lists:
+        head = "/* %s: the %s answer" % (shown, op_name(get))
+        if len(head) > 100:  # clang-format's column limit
+            head = "/* %s:\n * the %s answer" % (shown, op_name(get))
         lines += [
             "",
-            "/* %s: the %s answer" % (shown, op_name(get)),
+            head,
             " * vs the %s body (%d fields) */" % (op_name(req), len(paths)),
             "const char *const %s[] = {" % name,
         ]
@@ -168,8 +177,10 @@ def render_h(lists):
         "#define ZOOMFS_READONLY_FIELDS_H",
     ]
     for name, shown, get, req, paths in lists:
-        lines += ["", "/* %s: %s vs %s */" % (shown, op_name(get), op_name(req)),
-                  "extern const char *const %s[];" % name]
+        head = "/* %s: %s vs %s */" % (shown, op_name(get), op_name(req))
+        if len(head) > 100:  # clang-format's column limit
+            head = "/* %s:\n * %s vs %s */" % (shown, op_name(get), op_name(req))
+        lines += ["", head, "extern const char *const %s[];" % name]
     lines += ["", "#endif"]
     return "\n".join(lines) + "\n"
 

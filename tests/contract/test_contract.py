@@ -169,6 +169,13 @@ def test_read_workload(contract, make_mount, tmp_path):
         ("GET", r"^/v2/users/[^/]+/recordings\?from=[-0-9]+&to=[-0-9]+&page_size="),
         # the month of more than 300 instances is read in pages
         ("GET", r"^/v2/users/[^/]+/recordings\?.*next_page_token=."),
+        # registrants of every status, and occurrences one by one
+        ("GET", r"^/v2/meetings/\d+/registrants\?status=approved&page_size="),
+        ("GET", r"^/v2/meetings/\d+/registrants\?status=pending&page_size="),
+        ("GET", r"^/v2/meetings/\d+/registrants\?status=denied&page_size="),
+        ("GET", r"^/v2/webinars/\d+/registrants\?status=approved&page_size="),
+        ("GET", r"^/v2/meetings/\d+\?occurrence_id=\d+$"),
+        ("GET", r"^/v2/webinars/\d+\?occurrence_id=\d+$"),
     ])
     act(contract, steps, "du -sb", ["du", "-sb", str(root)])
     dest = tmp_path / "dest"
@@ -298,6 +305,46 @@ def test_write_workload(contract, make_mount, tmp_path):
     act(contract, steps, "rmdir in .trash under -o recording_delete=delete (for good)",
         ["rmdir", str(gone)],
         expect=[("DELETE", r"^/v2/meetings/[^/]+/recordings\?action=delete$")])
+
+    # registrants: a new one (cp) of a meeting and of a webinar, rm of one
+    regs = meetings / "registrants"
+    mid = sorted(os.listdir(regs))[0]
+    reg = tmp_path / "registrant.json"
+    reg.write_bytes(json_bytes({"first_name": "Contract", "last_name": "Check",
+                                "email": "contract.check@example.org", "country": "CH",
+                                "custom_questions": [{"title": "Why?", "value": "To check."}],
+                                "no_of_employees": "1-20", "auto_approve": True}))
+    act(contract, steps, "cp registrant.json meetings/registrants/<id>/",
+        ["cp", str(reg), str(regs / mid) + "/"],
+        expect=[("POST", r"^/v2/meetings/%s/registrants$" % mid)])
+    gone = sorted(os.listdir(regs / mid))[0]
+    act(contract, steps, "rm of a registrant", ["rm", str(regs / mid / gone)],
+        expect=[("DELETE", r"^/v2/meetings/%s/registrants/[^/?]+$" % mid)])
+    wregs = base / "webinars" / "registrants"
+    wid = sorted(os.listdir(wregs))[0]
+    wreg = tmp_path / "webinar-registrant.json"
+    wreg.write_bytes(json_bytes({"first_name": "Web", "email": "web.check@example.org",
+                                 "language": "de-DE"}))
+    act(contract, steps, "cp registrant.json webinars/registrants/<id>/",
+        ["cp", str(wreg), str(wregs / wid) + "/"],
+        expect=[("POST", r"^/v2/webinars/%s/registrants$" % wid)])
+
+    # occurrences: sed -i and rm of a meeting's, jq of a webinar's settings
+    occ = meetings / "occurrences"
+    series = sorted(os.listdir(occ))[0]
+    first, second = sorted(os.listdir(occ / series))[:2]
+    act(contract, steps, "sed -i on an occurrence",
+        ["sed", "-i", 's/"agenda": "[^"]*"/"agenda": "This week only"/', str(occ / series / first)],
+        expect=[("PATCH", r"^/v2/meetings/%s\?occurrence_id=%s$" % (series, first[:-5]))])
+    act(contract, steps, "rm of an occurrence", ["rm", str(occ / series / second)],
+        expect=[("DELETE", r"^/v2/meetings/%s\?occurrence_id=%s$" % (series, second[:-5]))])
+    wocc = base / "webinars" / "occurrences"
+    wseries = sorted(os.listdir(wocc))[0]
+    one = sorted(os.listdir(wocc / wseries))[0]
+    act(contract, steps, "a webinar occurrence: settings",
+        "cd '%s' && jq '.settings.hd_video = true | .duration = 50' %s > t && mv t %s"
+        % (wocc / wseries, one, one),
+        expect=[("PATCH", r"^/v2/webinars/%s\?occurrence_id=%s$" % (wseries, one[:-5]))])
     gate(steps)
 
 

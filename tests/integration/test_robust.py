@@ -119,7 +119,7 @@ def test_one_token_request_for_many_waiting_threads(make_sim, make_mount):
     m = make_mount(s, opts={"attr_ttl": "0", "dir_ttl": "0"})
     user = s.users()[0]
     folder = m.path("users", user["email"], "meetings")
-    names = sorted(os.listdir(folder))
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
     assert len(names) >= 8
     s.expire_tokens()
     before = s.counters()
@@ -150,7 +150,7 @@ def test_meetings_beyond_one_page(make_sim, make_mount):
     s.reset()
     names = os.listdir(m.path("users", user["email"], "meetings"))
     ids = {str(x["id"]) + ".json" for x in s.account(refresh=True)["meetings"][user["id"]]}
-    assert len(ids) == 310 and set(names) == ids
+    assert len(ids) == 310 and set(names) == ids | {"occurrences", "registrants"}
     assert Sim.count(s.counters(), "GET /users/{userId}/meetings", 200) == 2
 
 

@@ -542,7 +542,8 @@ def test_create_new_json_posts_once(sim, mnt, folder):
     user = owner(sim)  # the owner has the webinar add-on
     d = mnt.path("users", user["email"], folder)
     before = sim_ids(sim, folder, user["id"])
-    assert set(os.listdir(d)) == {"%s.json" % i for i in before}
+    assert set(os.listdir(d)) == {"%s.json" % i for i in before} | {"occurrences",
+                                                                     "registrants"}
     body = {"topic": "Created by a test (%s)" % folder, "type": 2 if folder == "meetings" else 5,
             "duration": 15, "start_time": "2031-05-04T10:00:00Z", "agenda": "new"}
     mark = sim.mark()
@@ -1019,7 +1020,8 @@ def check_vim_result(sim, mount, user, m, entries):
     assert not [e for e in entries if e["method"] == "DELETE"], show(entries)
     d = mount.path("users", user["email"], "meetings")
     ls = run(["ls", "-a", str(d)]).stdout.decode().split("\n")
-    expected = {".", ".."} | {"%s.json" % i for i in sim_ids(sim, "meetings", user["id"])}
+    expected = {".", "..", "occurrences", "registrants"} | {
+        "%s.json" % i for i in sim_ids(sim, "meetings", user["id"])}
     assert {x for x in ls if x} == expected, "leftovers in the folder: %s" % (
         {x for x in ls if x} - expected)
     assert read_json(d / ("%s.json" % m["id"]))["duration"] == 50

@@ -43,17 +43,28 @@ static void test_rows(void)
                NODE_INSTANCE);
     CHECK_KIND("/users/a@b.com/recordings/2025-03/x/audio_only_10.00.00Z.m4a", NODE_MEDIA,
                NODE_INSTANCE);
+    CHECK_KIND("/users/a@b.com/meetings/registrants", NODE_MEETING_REGISTRANTS, NODE_MEETINGS);
+    CHECK_KIND("/users/a@b.com/meetings/registrants/812", NODE_MEETING_REGISTRANT_LIST,
+               NODE_MEETING_REGISTRANTS);
+    CHECK_KIND("/users/a@b.com/meetings/registrants/812/9tbo-DiH_Q.json",
+               NODE_MEETING_REGISTRANT_JSON, NODE_MEETING_REGISTRANT_LIST);
+    CHECK_KIND("/users/a@b.com/webinars/registrants/9/x.json", NODE_WEBINAR_REGISTRANT_JSON,
+               NODE_WEBINAR_REGISTRANT_LIST);
+    CHECK_KIND("/users/a@b.com/meetings/occurrences", NODE_MEETING_OCCURRENCES, NODE_MEETINGS);
+    CHECK_KIND("/users/a@b.com/meetings/occurrences/812/1648194360000.json",
+               NODE_MEETING_OCCURRENCE_JSON, NODE_MEETING_OCCURRENCE_LIST);
+    CHECK_KIND("/users/a@b.com/webinars/occurrences/9", NODE_WEBINAR_OCCURRENCE_LIST,
+               NODE_WEBINAR_OCCURRENCES);
 }
 
 /* Every row of the real table, whatever rows are added: a path made from
  * its pattern parses back to its kind, under its parent's kind. */
 static void test_every_pattern_parses(void)
 {
-    static const char *const values[][2] = {{"{user}", "a@b.com"},
-                                            {"{id}", "123"},
-                                            {"{month}", "2025-03"},
-                                            {"{instance}", "2025-03-15T10.00.00Z_x_1"},
-                                            {"{name}", "f.mp4"}};
+    static const char *const values[][2] = {
+        {"{user}", "a@b.com"},  {"{id}", "123"},
+        {"{month}", "2025-03"}, {"{instance}", "2025-03-15T10.00.00Z_x_1"},
+        {"{name}", "f.mp4"},    {"{sub}", "1741209600000"}};
     for (size_t i = 0; i < nrows; i++) {
         char *path = xasprintf("/%s", rows[i].pattern);
         for (size_t k = 0; k < sizeof(values) / sizeof(values[0]); k++) {
@@ -84,6 +95,13 @@ static void test_placeholders(void)
     CHECK_EQ_STR(tp.month, "2024-12");
     CHECK_EQ_STR(tp.instance, "inst");
     CHECK_EQ_STR(tp.name, "f.mp4");
+    CHECK_EQ_INT(rows_parse("/users/u/meetings/occurrences/812/1648194360000.json", &tp), 0);
+    CHECK_EQ_STR(tp.id, "812");
+    CHECK_EQ_STR(tp.sub, "1648194360000");
+    CHECK_EQ_INT(rows_parse("/users/u/webinars/registrants/9/9tboDiHUQAeOnbmudzWa5g.json", &tp), 0);
+    CHECK_EQ_STR(tp.id, "9");
+    CHECK_EQ_STR(tp.sub, "9tboDiHUQAeOnbmudzWa5g");
+    CHECK_EQ_STR(tree_kind_name(tp.kind), "webinar-registrant.json");
 }
 
 static void test_scratch_and_invalid(void)
@@ -97,6 +115,16 @@ static void test_scratch_and_invalid(void)
     CHECK_KIND("/users/u/recordings/2025-13", NODE_OTHER, NODE_RECORDINGS);
     CHECK_KIND("/users/u/recordings/march", NODE_OTHER, NODE_RECORDINGS);
     CHECK_KIND("/hello", NODE_OTHER, NODE_ROOT);
+    /* a folder of one meeting is named by its id, digits only; its files by
+     * an id of letters, digits, - and _ */
+    CHECK_KIND("/users/u/meetings/registrants/abc", NODE_OTHER, NODE_MEETING_REGISTRANTS);
+    CHECK_KIND("/users/u/meetings/occurrences/812/.1.json.swp", NODE_OTHER,
+               NODE_MEETING_OCCURRENCE_LIST);
+    CHECK_KIND("/users/u/meetings/registrants/812/a.b.json", NODE_OTHER,
+               NODE_MEETING_REGISTRANT_LIST);
+    CHECK_KIND("/users/u/meetings/registrants/812/.json", NODE_OTHER, NODE_MEETING_REGISTRANT_LIST);
+    CHECK_KIND("/users/u/meetings/registrants/812/sedAb12Cd", NODE_OTHER,
+               NODE_MEETING_REGISTRANT_LIST);
 
     TreePath tp;
     /* Under a file there is nothing. */
@@ -126,6 +154,9 @@ static void test_dirs(void)
     CHECK(!is_dir(NODE_MEDIA));
     CHECK(!is_dir(NODE_MEETING_JSON));
     CHECK(!is_dir(NODE_OTHER));
+    /* a copy tool's unlink never removes a registrant or an occurrence */
+    for (NodeKind k = NODE_MEETING_REGISTRANTS; k <= NODE_WEBINAR_OCCURRENCE_JSON; k++)
+        CHECK(tree_row(rows, nrows, k) && !(tree_row(rows, nrows, k)->flags & ROW_MOVABLE));
 }
 
 int main(void)

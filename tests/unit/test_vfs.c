@@ -63,10 +63,28 @@ static void setup(bool read_only)
     fake_object("/users/u1", "{\"id\":\"u1\",\"email\":\"alice@example.com\"}");
     fake_object("/users/p%40example.com", "{\"email\":\"p@example.com\"}");
     fake_object("/users/u1/settings", "{\"feature\":{\"webinar\":false},\"in_meeting\":{}}");
-    fake_list("/users/u1/meetings", "[{\"id\":81234567890},{\"id\":81234567891},{\"id\":\"x/y\"}]");
-    fake_object("/meetings/81234567890",
-                "{\"id\":81234567890,\"topic\":\"A\",\"join_url\":\"j\",\"settings\":{\"x\":1}}");
-    fake_object("/meetings/81234567891", "{\"id\":81234567891,\"topic\":\"B\"}");
+    fake_list("/users/u1/meetings", "[{\"id\":81234567890,\"type\":2},{\"id\":81234567891,"
+                                    "\"type\":8,\"created_at\":\"2025-02-01T00:00:00Z\"},"
+                                    "{\"id\":\"x/y\",\"type\":8}]");
+    /* the first takes registration (approval_type 1), the second recurs */
+    fake_object("/meetings/81234567890", "{\"id\":81234567890,\"topic\":\"A\",\"join_url\":\"j\","
+                                         "\"settings\":{\"x\":1,\"approval_type\":1}}");
+    fake_object("/meetings/81234567891",
+                "{\"id\":81234567891,\"topic\":\"B\",\"type\":8,\"settings\":{\"approval_type\":2},"
+                "\"occurrences\":[{\"occurrence_id\":\"1740000000000\",\"status\":\"available\"},"
+                "{\"occurrence_id\":\"1740604800000\",\"status\":\"deleted\"},"
+                "{\"occurrence_id\":\"1741209600000\",\"status\":\"available\"}]}");
+    fake_object("/meetings/81234567891?occurrence_id=1740000000000",
+                "{\"id\":81234567891,\"topic\":\"B\",\"agenda\":\"\",\"duration\":30,"
+                "\"settings\":{\"approval_type\":2,\"waiting_room\":false}}");
+    fake_list("/meetings/81234567890/registrants?status=approved",
+              "[{\"id\":\"r1\",\"email\":\"a@example.org\",\"status\":\"approved\","
+              "\"create_time\":\"2025-02-03T00:00:00Z\"}]");
+    fake_list("/meetings/81234567890/registrants?status=pending",
+              "[{\"id\":\"r-2_x\",\"email\":\"b@example.org\",\"status\":\"pending\","
+              "\"create_time\":\"2025-02-05T00:00:00Z\"}]");
+    fake_list("/meetings/81234567890/registrants?status=denied",
+              "[{\"id\":\"r/3\",\"status\":\"denied\"}]");
     char *month = xasprintf("[%s]", instance_json);
     fake_list("/users/u1/recordings?from=2025-03-01&to=2025-03-31", month);
     free(month);
@@ -130,7 +148,7 @@ static void test_readdir(void)
     /* no webinar add-on: no webinars folder */
     CHECK_LISTING(ALICE, "meetings,recordings,settings.json,user.json");
     /* an id that cannot be a file name is left out */
-    CHECK_LISTING(MEETINGS, "81234567890.json,81234567891.json");
+    CHECK_LISTING(MEETINGS, "81234567890.json,81234567891.json,occurrences,registrants");
     /* every month from -o since to now */
     int rc;
     char *months = listing(ALICE "/recordings", &rc);
@@ -437,6 +455,128 @@ static void test_attendance(void)
     CHECK_EQ_INT(fake_calls("GET /past_meetings/{meetingId}/polls"), 1);
 }
 
+#define REGS ALICE "/meetings/registrants/81234567890"
+
+static void test_registrants(void)
+{
+    setup(false);
+    /* only the meeting that takes registration; knowing costs its GET */
+    CHECK_LISTING(ALICE "/meetings/registrants", "81234567890");
+    CHECK_EQ_INT(fake_calls("GET /meetings/{meetingId}"), 2);
+    /* every status, one list each; an id that cannot be a name left out */
+    CHECK_LISTING(REGS, "r-2_x.json,r1.json");
+    CHECK_EQ_INT(fake_calls("GET /meetings/{meetingId}/registrants"), 3);
+    struct stat st;
+    CHECK_EQ_INT(vfs_getattr(ALICE "/meetings/registrants/81234567891", &st), -ENOENT);
+    CHECK_EQ_INT(vfs_getattr(REGS, &st), 0);
+    CHECK_EQ_INT(st.st_mtime, 1738713600); /* the latest registration */
+    /* a registrant: as listed, read-only, no request of its own */
+    CHECK_EQ_INT(vfs_getattr(REGS "/r1.json", &st), 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0400);
+    Handle *h;
+    unsigned hints;
+    CHECK_EQ_INT(vfs_open(REGS "/r1.json", O_RDONLY, &h, &hints), 0);
+    char buf[512];
+    ssize_t n = vfs_read(h, buf, sizeof(buf), 0);
+    vfs_release(h);
+    CHECK_EQ_INT(n, st.st_size);
+    CHECK(n > 0 && memmem(buf, (size_t)n, "\"a@example.org\"", 15) != NULL);
+    CHECK_EQ_INT(fake_calls("GET /meetings/{meetingId}/registrants"), 3);
+    /* no change is taken: not by open, nor by a save over it */
+    int before = fake_calls_total();
+    CHECK_EQ_INT(vfs_open(REGS "/r1.json", O_WRONLY, &h, &hints), -EACCES);
+    CHECK_EQ_INT(vfs_create(REGS "/r1.json", 0600, O_WRONLY | O_CREAT | O_TRUNC, &h, &hints),
+                 -EACCES);
+    CHECK_EQ_INT(fake_calls_total(), before);
+
+    /* a new file: one POST, without what Zoom gives; named by registrant_id */
+    fake_answer("/meetings/81234567890/registrants", 0,
+                "{\"id\":81234567890,\"registrant_id\":\"new1\",\"topic\":\"A\"}");
+    CHECK_EQ_INT(save(REGS "/new.json",
+                      "{\"email\":\"c@example.org\",\"first_name\":\"C\",\"id\":\"r9\","
+                      "\"status\":\"approved\",\"create_time\":\"x\",\"join_url\":\"j\"}",
+                      2),
+                 0);
+    CHECK_EQ_INT(fake_calls("POST /meetings/{meetingId}/registrants"), 1);
+    CHECK_EQ_STR(fake_last_path("POST /meetings/{meetingId}/registrants"),
+                 "/meetings/81234567890/registrants");
+    char *body = fake_last_body("POST /meetings/{meetingId}/registrants");
+    CHECK_EQ_STR(body, "{\"email\":\"c@example.org\",\"first_name\":\"C\"}");
+    free(body);
+    /* the lists were dropped: read again */
+    CHECK_LISTING(REGS, "r-2_x.json,r1.json");
+    CHECK_EQ_INT(fake_calls("GET /meetings/{meetingId}/registrants"), 6);
+
+    /* rm: the registration */
+    CHECK_EQ_INT(vfs_unlink(REGS "/r1.json"), 0);
+    CHECK_EQ_STR(fake_last_path("DELETE /meetings/{meetingId}/registrants/{registrantId}"),
+                 "/meetings/81234567890/registrants/r1");
+    CHECK_EQ_INT(vfs_unlink(REGS "/nobody.json"), -ENOENT);
+    CHECK_EQ_INT(fake_calls("DELETE /meetings/{meetingId}/registrants/{registrantId}"), 1);
+
+    /* Zoom refusing the list (a missing scope): the folder is absent, and
+     * not asked again within dir_ttl */
+    setup(false);
+    fake_fail("/meetings/81234567890/registrants", -EACCES, 1);
+    CHECK_LISTING(ALICE "/meetings/registrants", "");
+    CHECK_EQ_INT(vfs_getattr(REGS, &st), -ENOENT);
+    CHECK_EQ_INT(fake_calls("GET /meetings/{meetingId}/registrants"), 1);
+    /* a failure that says nothing of the folder fails the listing */
+    setup(false);
+    fake_fail("/meetings/81234567890/registrants", -EIO, 1);
+    int rc;
+    free(listing(ALICE "/meetings/registrants", &rc));
+    CHECK_EQ_INT(rc, -EIO);
+}
+
+#define OCCS ALICE "/meetings/occurrences/81234567891"
+
+static void test_occurrences(void)
+{
+    setup(false);
+    /* the recurring meetings, from the listing's types: no request more */
+    CHECK_LISTING(ALICE "/meetings/occurrences", "81234567891");
+    CHECK_EQ_INT(fake_calls("GET /meetings/{meetingId}"), 0);
+    struct stat st;
+    CHECK_EQ_INT(vfs_getattr(ALICE "/meetings/occurrences/81234567890", &st), -ENOENT);
+    /* the occurrences Zoom has not cancelled */
+    CHECK_LISTING(OCCS, "1740000000000.json,1741209600000.json");
+    CHECK_EQ_INT(vfs_getattr(OCCS "/1740604800000.json", &st), -ENOENT);
+    CHECK_EQ_INT(vfs_getattr(OCCS "/1740000000000.json", &st), 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0600);
+    const char *route = "GET /meetings/{meetingId}?occurrence_id={occurrenceId}";
+    CHECK_EQ_STR(fake_last_path(route), "/meetings/81234567891?occurrence_id=1740000000000");
+
+    /* a save: one PATCH of that occurrence, of what changed */
+    const char *patch = "PATCH /meetings/{meetingId}?occurrence_id={occurrenceId}";
+    CHECK_EQ_INT(save(OCCS "/1740000000000.json",
+                      "{\"id\":81234567891,\"topic\":\"B\",\"agenda\":\"Only this one\","
+                      "\"duration\":30,\"settings\":{\"approval_type\":2,\"waiting_room\":true}}",
+                      2),
+                 0);
+    CHECK_EQ_INT(fake_calls(patch), 1);
+    CHECK_EQ_STR(fake_last_path(patch), "/meetings/81234567891?occurrence_id=1740000000000");
+    char *body = fake_last_body(patch);
+    CHECK_EQ_STR(body, "{\"agenda\":\"Only this one\",\"settings\":{\"waiting_room\":true}}");
+    free(body);
+    CHECK_EQ_INT(fake_calls("PATCH /meetings/{meetingId}"), 0);
+    /* what one occurrence cannot take: refused whole, nothing sent */
+    setup(false);
+    CHECK_EQ_INT(save(OCCS "/1740000000000.json",
+                      "{\"topic\":\"Renamed\",\"duration\":45,\"settings\":{\"approval_type\":0}}",
+                      1),
+                 -EINVAL);
+    CHECK_EQ_INT(fake_calls(patch), 0);
+
+    /* rm: that occurrence is cancelled, the series stays */
+    CHECK_EQ_INT(vfs_unlink(OCCS "/1741209600000.json"), 0);
+    const char *del = "DELETE /meetings/{meetingId}?occurrence_id={occurrenceId}";
+    CHECK_EQ_STR(fake_last_path(del), "/meetings/81234567891?occurrence_id=1741209600000");
+    CHECK_EQ_INT(fake_calls("DELETE /meetings/{meetingId}"), 0);
+    CHECK_EQ_INT(vfs_unlink(OCCS "/1740604800000.json"), -ENOENT); /* cancelled already */
+    CHECK_EQ_INT(fake_calls(del), 1);
+}
+
 int main(void)
 {
     ledger_open(NULL, 1000);
@@ -448,6 +588,8 @@ int main(void)
     test_scratch_space_is_bounded();
     test_trash();
     test_attendance();
+    test_registrants();
+    test_occurrences();
     stream_cleanup();
     store_cleanup();
     scratch_cleanup();

@@ -1,5 +1,6 @@
 """One occurrence of a recurring meeting or webinar: occurrence_id on GET, PATCH and
-DELETE /meetings/{meetingId} (and /webinars/{webinarId}).
+DELETE /meetings/{meetingId} (and /webinars/{webinarId}); and which occurrences a GET
+shows (show_previous_occurrences).
 
 Changes to one occurrence live in account.occurrence_edits (meeting or webinar id ->
 occurrence id -> changed fields); Account._keep_occurrence_edits applies them again
@@ -8,9 +9,11 @@ and its "deleted" status.
 """
 
 import copy
+from datetime import timedelta
 
 from . import schema
 from .account import _utc_start
+from .clock import parse_iso, utcnow
 from .messages import ApiError
 
 # The settings the spec lets one occurrence change.
@@ -26,6 +29,18 @@ def _shape(kind):
     return {"agenda": schema.text(2000), "start_time": schema.is_start_time,
             "duration": schema.NON_NEGATIVE,
             "settings": {name: known.get(name, schema.is_bool) for name in SETTINGS[kind.noun]}}
+
+
+def shown(meeting, query):
+    """What a GET shows of a series' occurrences: those not over yet, or with
+    show_previous_occurrences=true every one ("to view meeting details of all previous
+    occurrences", as the spec words it). Changes meeting (a copy) and returns it."""
+    if "occurrences" in meeting and query.get("show_previous_occurrences") != "true":
+        now = utcnow()
+        meeting["occurrences"] = [
+            o for o in meeting["occurrences"]
+            if parse_iso(o["start_time"]) + timedelta(minutes=o["duration"]) > now]
+    return meeting
 
 
 def _occurrence(meeting, occurrence_id, live=False):

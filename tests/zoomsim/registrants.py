@@ -81,11 +81,12 @@ def _occurrence_ids(meeting):
     return [o["occurrence_id"] for o in meeting.get("occurrences", ())]
 
 
-def _render(kind, reg):
+def _render(kind, reg, listed=False):
     out = {k: v for k, v in reg.items() if not k.startswith("_")}
     if reg["status"] != "approved":
         del out["join_url"]  # only an approved registrant can join
-    if kind is WEBINAR and reg.get("_language"):
+    # The spec has a webinar registrant's language in its GET, not in the list.
+    if kind is WEBINAR and reg.get("_language") and not listed:
         out["language"] = reg["_language"]
     return out
 
@@ -127,7 +128,7 @@ def list_registrants(sim, req, kind):
         occurrence = req.query.get("occurrence_id") or None
         if occurrence is not None and occurrence not in _occurrence_ids(meeting):
             raise ApiError(400, 3000, "Invalid occurrence_id.")
-        found = [_render(kind, r) for r in account.registrants.get(meeting["id"], ())
+        found = [_render(kind, r, listed=True) for r in account.registrants.get(meeting["id"], ())
                  if r["status"] == status and (occurrence is None or r["_occurrences"] is None
                                                or occurrence in r["_occurrences"])]
     items, paging = sim.pager.page(found, req.query,

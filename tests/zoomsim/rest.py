@@ -96,8 +96,10 @@ def _id_param(kind):
 def get_meeting(sim, req, kind):
     ref, occurrence = req.params[_id_param(kind)], req.query.get("occurrence_id")
     if occurrence:
-        return json_response(200, occurrences.get(sim.account, kind, ref, occurrence))
-    return json_response(200, sim.account.get_meeting(kind, ref))
+        meeting = occurrences.get(sim.account, kind, ref, occurrence)
+    else:
+        meeting = sim.account.get_meeting(kind, ref)
+    return json_response(200, occurrences.shown(meeting, req.query))
 
 
 def patch_meeting(sim, req, kind):

@@ -515,6 +515,9 @@ def test_webinar_registrants(fresh):
     assert created.json()["id"] == str(auto["id"])  # a string, as the spec has it
     rid = created.json()["registrant_id"]
     assert fresh.get(f"{path}/{rid}")["language"] == "fr-FR"
+    listed = fresh.get(f"{path}?page_size=300")["registrants"]
+    assert [r for r in listed if r["id"] == rid] == [
+        {k: v for k, v in fresh.get(f"{path}/{rid}").items() if k != "language"}]
     assert error(fresh.api("POST", path, {"email": auto["host_email"].upper(),
                                           "first_name": "H"})) == (
         400, 3027, "Host cannot register.")
@@ -537,7 +540,8 @@ def test_webinar_registrants(fresh):
 def test_get_one_occurrence(sim):
     recurring = meetings_of(sim)[1]
     third = recurring["occurrences"][2]
-    got = sim.get(f"/meetings/{recurring['id']}?occurrence_id={third['occurrence_id']}")
+    got = sim.get(f"/meetings/{recurring['id']}?occurrence_id={third['occurrence_id']}"
+                  "&show_previous_occurrences=true")
     assert (got["start_time"], got["duration"]) == (third["start_time"], third["duration"])
     assert got["occurrences"] == recurring["occurrences"] and got["topic"] == recurring["topic"]
     for path in (f"/meetings/{recurring['id']}?occurrence_id=123",
@@ -548,6 +552,25 @@ def test_get_one_occurrence(sim):
         sim.get(f"/meetings/{recurring['id']}")
 
 
+def test_get_shows_the_occurrences_not_over_yet(sim):
+    """Without show_previous_occurrences=true a GET leaves out the occurrences that
+    have ended, with its occurrence_id too; the seeded series started months ago."""
+    recurring = meetings_of(sim)[1]
+    now = datetime.now(timezone.utc)
+    ended = [o for o in recurring["occurrences"]
+             if datetime.strptime(o["start_time"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                 tzinfo=timezone.utc) + timedelta(minutes=o["duration"]) <= now]
+    assert 0 < len(ended) < len(recurring["occurrences"])
+    upcoming = recurring["occurrences"][len(ended):]
+    path = f"/meetings/{recurring['id']}"
+    assert sim.get(path)["occurrences"] == upcoming
+    assert sim.get(f"{path}?show_previous_occurrences=false")["occurrences"] == upcoming
+    assert sim.get(f"{path}?show_previous_occurrences=true")["occurrences"] == \
+        recurring["occurrences"]
+    one = sim.get(f"{path}?occurrence_id={ended[0]['occurrence_id']}")
+    assert one["start_time"] == ended[0]["start_time"] and one["occurrences"] == upcoming
+
+
 def test_patch_one_occurrence(fresh):
     recurring = meetings_of(fresh)[1]
     mid, series = recurring["id"], recurring["occurrences"]
@@ -556,7 +579,8 @@ def test_patch_one_occurrence(fresh):
         "agenda": "Only this week", "duration": 15, "start_time": "2030-01-07T09:30:00",
         "settings": {"host_video": True, "approval_type": 0}, "topic": "ignored"})
     assert (reply.status, reply.body) == (204, b"")
-    after = fresh.get(f"/meetings/{mid}")
+    every = f"/meetings/{mid}?show_previous_occurrences=true"
+    after = fresh.get(every)
     moved = after["occurrences"][4]
     assert recurring["timezone"] == "Europe/Zurich"  # 09:30 there is 08:30 UTC in January
     assert (moved["occurrence_id"], moved["duration"], moved["start_time"]) == \
@@ -571,7 +595,7 @@ def test_patch_one_occurrence(fresh):
     assert one["settings"]["host_video"] is True
     # A change to the series keeps what one occurrence changed.
     assert fresh.api("PATCH", f"/meetings/{mid}", {"topic": "Renamed"}).status == 204
-    assert fresh.get(f"/meetings/{mid}")["occurrences"][4] == moved
+    assert fresh.get(every)["occurrences"][4] == moved
     reply = fresh.api("PATCH", f"/meetings/{mid}?occurrence_id={target}", {"duration": "long"})
     assert error(reply)[:2] == (400, 300) and reply.json()["errors"][0]["field"] == "duration"
     reply = fresh.api("PATCH", f"/meetings/{mid}?occurrence_id=42", {"duration": 5})
@@ -584,7 +608,7 @@ def test_delete_one_occurrence(fresh):
     target = series[1]["occurrence_id"]
     reply = fresh.api("DELETE", f"/meetings/{mid}?occurrence_id={target}")
     assert (reply.status, reply.body) == (204, b"")
-    after = fresh.get(f"/meetings/{mid}")
+    after = fresh.get(f"/meetings/{mid}?show_previous_occurrences=true")
     assert after["occurrences"][1] == {**series[1], "status": "deleted"}
     assert [o["status"] for o in after["occurrences"]].count("deleted") == 1
     assert fresh.get(f"/meetings/{mid}?occurrence_id={target}")["start_time"] == \

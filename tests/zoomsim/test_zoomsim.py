@@ -425,7 +425,8 @@ def test_meeting_list_and_get(sim):
         assert len(item["agenda"]) <= 250
         full = sim.get(f"/meetings/{item['id']}")
         assert full["settings"]["waiting_room"] in (True, False) and "start_url" in full
-    recurring = sim.get(f"/meetings/{meetings['meetings'][1]['id']}")
+    recurring = sim.get(f"/meetings/{meetings['meetings'][1]['id']}"
+                        "?show_previous_occurrences=true")
     assert recurring["topic"] == "Q3 review: EMEA/APAC — Zürich"
     assert recurring["recurrence"]["type"] == 2 and len(recurring["occurrences"]) == 20
 
