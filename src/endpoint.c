@@ -63,7 +63,7 @@ char *endpoint_path(const char *route, const Ids *ids, const char *query)
         free(v);
         p = close + 1;
     }
-    if (query && *query)
-        strbuf_appendf(&b, "?%s", query);
+    if (query && *query) /* after the template's own query, if it has one */
+        strbuf_appendf(&b, "%c%s", strchr(route, '?') ? '&' : '?', query);
     return strbuf_take(&b, NULL);
 }

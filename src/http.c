@@ -376,16 +376,22 @@ void http_response_free(HttpResponse *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* Digits at *s as a non-negative int64 (no sign, no space, no overflow);
- * advances *s. Returns -1 when there are none or too many. */
-static int64_t digits_value(const char **s)
+/* Digits at *s as a non-negative int64 (no sign, no space); advances *s.
+ * Past INT64_MAX: INT64_MAX when saturate, else -1. Returns -1 when there
+ * are none. */
+static int64_t digits_value(const char **s, bool saturate)
 {
     int64_t v = 0;
     const char *p = *s;
     for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (INT64_MAX - (*p - '0')) / 10)
-            return -1;
-        v = v * 10 + (*p - '0');
+        if (v > (INT64_MAX - (*p - '0')) / 10) {
+            if (!saturate)
+                return -1;
+            v = INT64_MAX;
+            continue;
+        }
+        if (v != INT64_MAX)
+            v = v * 10 + (*p - '0');
     }
     if (p == *s)
         return -1;
@@ -400,12 +406,14 @@ int http_parse_content_range(const char *v, int64_t *a, int64_t *b, int64_t *tot
     if (!v || strncasecmp(v, "bytes ", 6) != 0)
         return -1;
     const char *p = v + 6;
-    int64_t x = digits_value(&p), y = -1, t = -1;
-    if (x < 0 || *p++ != '-' || (y = digits_value(&p)) < x || *p++ != '/')
+    int64_t x = digits_value(&p, false), y = -1, t = -1;
+    if (x < 0 || *p++ != '-' || (y = digits_value(&p, false)) < x || *p++ != '/')
         return -1;
+    /* A total past int64 (a hostile or broken server) is the most a size
+     * can say: the bytes that exist are still served. */
     if (*p == '*')
         p++;
-    else if ((t = digits_value(&p)) <= y)
+    else if ((t = digits_value(&p, true)) <= y)
         return -1;
     while (*p == ' ' || *p == '\t')
         p++;

@@ -85,8 +85,9 @@ static char *expected_path(const char *route, const Ids *ids, const char *query)
         const char *name;
         int field; /* 0 user, 1 object, 2 file, 3 sub */
         bool uuid;
-    } map[] = {{"userId", 0, false},     {"meetingId", 1, true},    {"webinarId", 1, true},
-               {"meetingUUID", 1, true}, {"recordingId", 2, false}, {"registrantId", 3, false}};
+    } map[] = {{"userId", 0, false},      {"meetingId", 1, true},    {"webinarId", 1, true},
+               {"meetingUUID", 1, true},  {"recordingId", 2, false}, {"registrantId", 3, false},
+               {"occurrenceId", 3, false}};
     const char *values[] = {ids->user, ids->object, ids->file, ids->sub};
     const char *p = strchr(route, ' ');
     p = p ? p + 1 : route;
@@ -118,7 +119,7 @@ static char *expected_path(const char *route, const Ids *ids, const char *query)
         p = close + 1;
     }
     if (query && *query)
-        strbuf_appendf(&b, "?%s", query);
+        strbuf_appendf(&b, "%c%s", strchr(route, '?') ? '&' : '?', query);
     return strbuf_take(&b, NULL);
 }
 

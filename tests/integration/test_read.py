@@ -803,7 +803,7 @@ def test_getfattr_shows_zoom_metadata_and_rsync_X_carries_it(sim, mnt, tmp_path)
     assert got["user.zoom.start_time"] == f["recording_start"]
     for value in got.values():  # nothing that downloads, no token
         assert "/rec/download" not in value and "access_token" not in value
-    meeting = next(iter(mnt.path("users", user["email"], "meetings").iterdir()))
+    meeting = next(iter(mnt.path("users", user["email"], "meetings").glob("*.json")))
     doc = json.loads(meeting.read_bytes())
     got = xattrs(meeting)
     assert got["user.zoom.id"] == str(doc["id"]) and got["user.zoom.topic"] == doc["topic"]

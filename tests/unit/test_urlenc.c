@@ -1,6 +1,7 @@
 /* Unit tests for urlenc: percent-encoding, Zoom's UUID double encoding and
  * the http-only-to-loopback rule. */
 #include "check.h"
+#include "zoomfs/endpoint.h"
 #include "zoomfs/urlenc.h"
 
 #include <stdlib.h>
@@ -101,8 +102,30 @@ static void test_token_allowed(void)
     CHECK(!urlenc_scheme_allowed("https://u:p@cdn.example/x"));
 }
 
+/* endpoint_path: placeholders, UUIDs encoded twice when Zoom wants, a query
+ * after the template's own. */
+static void test_endpoint_path(void)
+{
+    Ids ids = {.user = "a@b.c", .object = "/ab==", .file = "f 1", .sub = "17"};
+    char *p = endpoint_path("GET /meetings/{meetingId}/recordings/{recordingId}", &ids, NULL);
+    CHECK_EQ_STR(p, "/meetings/%252Fab%253D%253D/recordings/f%201");
+    free(p);
+    p = endpoint_path("GET /users/{userId}/recordings", &ids, "from=2025-03-01&to=2025-03-31");
+    CHECK_EQ_STR(p, "/users/a%40b.c/recordings?from=2025-03-01&to=2025-03-31");
+    free(p);
+    Ids meeting = {.object = "81234567890", .sub = "1741209600000"};
+    p = endpoint_path("DELETE /meetings/{meetingId}?occurrence_id={occurrenceId}", &meeting,
+                      "schedule_for_reminder=false");
+    CHECK_EQ_STR(p,
+                 "/meetings/81234567890?occurrence_id=1741209600000&schedule_for_reminder=false");
+    free(p);
+    Ids none = {0};
+    CHECK(endpoint_path("GET /users/{userId}", &none, NULL) == NULL);
+}
+
 int main(void)
 {
+    test_endpoint_path();
     test_component();
     test_uuid();
     test_scheme();
