@@ -158,9 +158,7 @@ static int user_make(const Entry *e)
     json_t *body = json_pack("{s:s, s:{s:s, s:i}}", "action", "create", "user_info", "email", email,
                              "type", 1);
     Ids none = {0};
-    char *path = endpoint_path(e->tp.row->post, &none, NULL);
-    int rc = store_client()->send(e->tp.row->post, path, body, NULL);
-    free(path);
+    int rc = store_send(e->tp.row->post, &none, NULL, body, NULL);
     json_decref(body);
     users_forget(e);
     if (rc == 0)
@@ -429,9 +427,7 @@ static void listed_forget(const Entry *e)
 static int listed_remove(const Entry *e)
 {
     Ids ids = {.object = e->tp.id};
-    char *path = endpoint_path(e->tp.row->del, &ids, NULL);
-    int rc = store_client()->send(e->tp.row->del, path, NULL, NULL);
-    free(path);
+    int rc = store_send(e->tp.row->del, &ids, NULL, NULL, NULL);
     if (rc == 0 || rc == -ENOENT)
         listed_forget(e);
     return rc;
@@ -444,16 +440,10 @@ static int listed_xattrs(const Entry *e, json_t **out)
     int rc = listed_json(e, &f);
     if (rc)
         return rc;
-    json_t *doc = json_file_value(f), *x = json_object();
+    json_t *doc = json_file_value(f);
     cacheval_unref(&f->base);
-    store_xattr(x, "id", doc, "id");
-    store_xattr(x, "meeting_id", doc, "id");
-    store_xattr(x, "uuid", doc, "uuid");
-    store_xattr(x, "topic", doc, "topic");
-    store_xattr(x, "host_email", doc, "host_email");
-    store_xattr(x, "start_time", doc, "start_time");
+    *out = store_meeting_xattrs(doc);
     json_decref(doc);
-    *out = x;
     return 0;
 }
 
@@ -544,9 +534,7 @@ int node_patch(const Entry *e, const json_t *original, const json_t *edited, jso
     if (rc == 0) {
         ids.object = e->tp.id[0] ? e->tp.id : NULL;
         ids.sub = e->tp.sub[0] ? e->tp.sub : NULL;
-        char *path = endpoint_path(row->patch, &ids, NULL);
-        rc = path ? store_client()->send(row->patch, path, changes, NULL) : -ENOENT;
-        free(path);
+        rc = store_send(row->patch, &ids, NULL, changes, NULL);
     }
     user_ref_drop(&u);
     json_decref(changes);
@@ -585,9 +573,7 @@ int node_post(const Entry *folder, const Row *child, const json_t *edited, char 
     json_t *body = json_deep_copy(edited);
     jsonfile_drop(body, child->readonly_post);
     jsonfile_drop(body, undocumented_readonly);
-    char *path = endpoint_path(child->post, &ids, NULL);
-    rc = store_client()->send(child->post, path, body, created);
-    free(path);
+    rc = store_send(child->post, &ids, NULL, body, created);
     json_decref(body);
     store_drop_row(folder->tp.row, ids.object ? ids.object : u.key);
     user_ref_drop(&u);

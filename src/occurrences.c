@@ -230,9 +230,7 @@ static int occurrence_remove(const Entry *e)
     if (!listed)
         return -ENOENT;
     Ids ids = {.object = e->tp.id, .sub = e->tp.sub};
-    char *path = endpoint_path(e->tp.row->del, &ids, NULL);
-    rc = store_client()->send(e->tp.row->del, path, NULL, NULL);
-    free(path);
+    rc = store_send(e->tp.row->del, &ids, NULL, NULL, NULL);
     if (rc == 0 || rc == -ENOENT)
         occurrence_forget(e);
     if (rc == 0)

@@ -8,146 +8,68 @@
 
 #include <stddef.h>
 
+/* The lists are packed as this script writes them: formatted by hand. */
+/* clang-format off */
+
 /* user.json: the GET /users/{userId} answer
  * vs the PATCH /users/{userId} body (20 fields) */
 const char *const readonly_user_patch[] = {
-    "account_id",
-    "account_number",
-    "cluster",
-    "created_at",
-    "email",
-    "employee_unique_id",
-    "group_ids",
-    "id",
-    "im_group_ids",
-    "jid",
-    "last_client_version",
-    "last_login_time",
-    "login_types",
-    "personal_meeting_url",
-    "pic_url",
-    "role_id",
-    "role_name",
-    "status",
-    "vanity_url",
-    "verified",
-    /* end of list */
-    NULL,
+    "account_id", "account_number", "cluster", "created_at", "email", "employee_unique_id",
+    "group_ids", "id", "im_group_ids", "jid", "last_client_version", "last_login_time",
+    "login_types", "personal_meeting_url", "pic_url", "role_id", "role_name", "status",
+    "vanity_url", "verified", NULL,
 };
 
 /* settings.json: the GET /users/{userId}/settings answer
  * vs the PATCH /users/{userId}/settings body (8 fields) */
 const char *const readonly_settings_patch[] = {
-    "allow_authentication_exception",
-    "audio_conferencing",
-    "authentication_options",
-    "feature.cn_meeting",
-    "feature.in_meeting",
-    "in_meeting.language_interpretation.languages",
-    "in_meeting.unchecked_data_center_regions",
-    "telephony.telephony_regions.allowed_values",
-    /* end of list */
-    NULL,
+    "allow_authentication_exception", "audio_conferencing", "authentication_options",
+    "feature.cn_meeting", "feature.in_meeting", "in_meeting.language_interpretation.languages",
+    "in_meeting.unchecked_data_center_regions", "telephony.telephony_regions.allowed_values", NULL,
 };
 
 /* meetings/<id>.json: the GET /meetings/{meetingId} answer
  * vs the PATCH /meetings/{meetingId} body (13 fields) */
 const char *const readonly_meeting_patch[] = {
-    "assistant_id",
-    "created_at",
-    "encrypted_password",
-    "h323_password",
-    "host_email",
-    "host_id",
-    "id",
-    "join_url",
-    "occurrences",
-    "pmi",
-    "start_url",
-    "status",
-    "uuid",
-    /* end of list */
-    NULL,
+    "assistant_id", "created_at", "encrypted_password", "h323_password", "host_email", "host_id",
+    "id", "join_url", "occurrences", "pmi", "start_url", "status", "uuid", NULL,
 };
 
 /* webinars/<id>.json: the GET /webinars/{webinarId} answer
  * vs the PATCH /webinars/{webinarId} body (8 fields) */
 const char *const readonly_webinar_patch[] = {
-    "created_at",
-    "host_email",
-    "host_id",
-    "id",
-    "join_url",
-    "occurrences",
-    "start_url",
-    "uuid",
-    /* end of list */
+    "created_at", "host_email", "host_id", "id", "join_url", "occurrences", "start_url", "uuid",
     NULL,
 };
 
 /* a new file in meetings/: the GET /meetings/{meetingId} answer
  * vs the POST /users/{userId}/meetings body (18 fields) */
 const char *const readonly_meeting_post[] = {
-    "assistant_id",
-    "created_at",
-    "encrypted_password",
-    "h323_password",
-    "host_email",
-    "host_id",
-    "id",
-    "join_url",
-    "occurrences",
-    "pmi",
-    "settings.authentication_name",
-    "settings.custom_keys",
-    "settings.enforce_login",
-    "settings.enforce_login_domains",
-    "settings.global_dial_in_numbers",
-    "start_url",
-    "status",
-    "uuid",
-    /* end of list */
-    NULL,
+    "assistant_id", "created_at", "encrypted_password", "h323_password", "host_email", "host_id",
+    "id", "join_url", "occurrences", "pmi", "settings.authentication_name", "settings.custom_keys",
+    "settings.enforce_login", "settings.enforce_login_domains", "settings.global_dial_in_numbers",
+    "start_url", "status", "uuid", NULL,
 };
 
 /* a new file in webinars/: the GET /webinars/{webinarId} answer
  * vs the POST /users/{userId}/webinars body (11 fields) */
 const char *const readonly_webinar_post[] = {
-    "created_at",
-    "host_email",
-    "host_id",
-    "id",
-    "join_url",
-    "occurrences",
-    "settings.authentication_name",
-    "settings.notify_registrants",
-    "settings.registrants_confirmation_email",
-    "start_url",
-    "uuid",
-    /* end of list */
-    NULL,
+    "created_at", "host_email", "host_id", "id", "join_url", "occurrences",
+    "settings.authentication_name", "settings.notify_registrants",
+    "settings.registrants_confirmation_email", "start_url", "uuid", NULL,
 };
 
 /* a new file in meetings/registrants/<id>/:
  * the GET /meetings/{meetingId}/registrants/{registrantId} answer
  * vs the POST /meetings/{meetingId}/registrants body (4 fields) */
 const char *const readonly_meeting_registrant_post[] = {
-    "create_time",
-    "id",
-    "join_url",
-    "status",
-    /* end of list */
-    NULL,
+    "create_time", "id", "join_url", "status", NULL,
 };
 
 /* a new file in webinars/registrants/<id>/:
  * the GET /webinars/{webinarId}/registrants/{registrantId} answer
  * vs the POST /webinars/{webinarId}/registrants body (4 fields) */
 const char *const readonly_webinar_registrant_post[] = {
-    "create_time",
-    "id",
-    "join_url",
-    "status",
-    /* end of list */
-    NULL,
+    "create_time", "id", "join_url", "status", NULL,
 };
+/* clang-format on */

@@ -469,11 +469,9 @@ static int instance_remove(const Entry *e)
     if (rc)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
-    char *path =
-        ids.object ? endpoint_path(store_row(NODE_INSTANCE)->del, &ids, delete_action()) : NULL;
+    rc = ids.object ? store_send(store_row(NODE_INSTANCE)->del, &ids, delete_action(), NULL, NULL)
+                    : -EIO;
     cacheval_unref(&month->base);
-    rc = path ? store_client()->send(store_row(NODE_INSTANCE)->del, path, NULL, NULL) : -EIO;
-    free(path);
     if (rc == 0 || rc == -ENOENT)
         instance_forget(e);
     return rc;
@@ -489,14 +487,7 @@ static int recording_xattrs(const Entry *e, json_t **out)
     int rc = visible_in_instance(e, &month, &instance);
     if (rc)
         return rc;
-    json_t *x = json_object(), *file = NULL;
-    store_xattr(x, "uuid", instance, "uuid");
-    store_xattr(x, "meeting_id", instance, "id");
-    store_xattr(x, "id", instance, "id");
-    store_xattr(x, "topic", instance, "topic");
-    store_xattr(x, "host_email", instance, "host_email");
-    store_xattr(x, "start_time", instance, "start_time");
-    store_xattr(x, "share_url", instance, "share_url");
+    json_t *x = store_meeting_xattrs(instance), *file = NULL;
     if (!(e->tp.row->flags & ROW_DIR)) { /* a file of the instance */
         size_t n = 0;
         NamedItem *files = naming_files(instance, &n);
@@ -662,9 +653,7 @@ static int media_remove(const Entry *e)
         return finish_instance(e);
     }
     Ids ids = {.object = m.meeting_uuid, .file = m.file_id};
-    char *path = endpoint_path(store_row(NODE_MEDIA)->del, &ids, delete_action());
-    rc = store_client()->send(store_row(NODE_MEDIA)->del, path, NULL, NULL);
-    free(path);
+    rc = store_send(store_row(NODE_MEDIA)->del, &ids, delete_action(), NULL, NULL);
     media_info_free(&m);
     if (rc == 0 || rc == -ENOENT) {
         instance_forget(e);

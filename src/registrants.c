@@ -238,9 +238,7 @@ static int registrant_remove(const Entry *e)
         return rc;
     cacheval_unref(&f->base);
     Ids ids = {.object = e->tp.id, .sub = e->tp.sub};
-    char *path = endpoint_path(e->tp.row->del, &ids, NULL);
-    rc = store_client()->send(e->tp.row->del, path, NULL, NULL);
-    free(path);
+    rc = store_send(e->tp.row->del, &ids, NULL, NULL, NULL);
     if (rc == 0 || rc == -ENOENT)
         registrant_forget(e);
     return rc;

@@ -155,6 +155,29 @@ void store_xattr(json_t *xattrs, const char *name, const json_t *obj, const char
     }
 }
 
+json_t *store_meeting_xattrs(const json_t *meeting)
+{
+    static const char *const names[][2] = {{"id", "id"},
+                                           {"meeting_id", "id"},
+                                           {"uuid", "uuid"},
+                                           {"topic", "topic"},
+                                           {"host_email", "host_email"},
+                                           {"start_time", "start_time"},
+                                           {"share_url", "share_url"}};
+    json_t *x = json_object();
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        store_xattr(x, names[i][0], meeting, names[i][1]);
+    return x;
+}
+
+int store_send(const char *route, const Ids *ids, const char *query, json_t *body, json_t **out)
+{
+    char *path = endpoint_path(route, ids, query);
+    int rc = path ? client->send(route, path, body, out) : -ENOENT;
+    free(path);
+    return rc;
+}
+
 bool store_has(const char *key)
 {
     CacheVal *v = cache_get(cache, key);

@@ -243,14 +243,6 @@ static bool may_delete(const char *path)
     return false;
 }
 
-static int send_to_zoom(const char *route, const Ids *ids, const char *query, json_t *body)
-{
-    char *path = endpoint_path(route, ids, query);
-    int rc = path ? store_client()->send(route, path, body, NULL) : -ENOENT;
-    free(path);
-    return rc;
-}
-
 /* ---- .trash/ and its months ------------------------------------------------ */
 
 static int trash_getattr(const Entry *e, struct stat *st)
@@ -383,20 +375,35 @@ static int trash_instance_remove(const Entry *e)
     if (!uuid) {
         rc = -EIO;
     } else if (!still_out) {
-        rc = send_to_zoom(store_row(NODE_TRASH_INSTANCE)->del, &ids, "action=delete", NULL);
+        rc = store_send(store_row(NODE_TRASH_INSTANCE)->del, &ids, "action=delete", NULL, NULL);
     } else {
         size_t n = 0;
         NamedItem *files = naming_files(instance, &n);
         for (size_t i = 0; i < n && (rc == 0 || rc == -ENOENT); i++) {
             ids.file = json_string_value(json_object_get(files[i].item, "id"));
             if (ids.file)
-                rc = send_to_zoom(store_row(NODE_TRASH_MEDIA)->del, &ids, "action=delete", NULL);
+                rc =
+                    store_send(store_row(NODE_TRASH_MEDIA)->del, &ids, "action=delete", NULL, NULL);
         }
         free(files);
     }
     cacheval_unref(&t->base);
     trash_forget(e);
     recordings_forget(e->tp.user, e->tp.month);
+    return rc;
+}
+
+/* The row's recover request (an instance, or one file of it) for ids;
+ * both the trash and the month it goes back to are listed again. */
+static int recover(const Entry *from, const Entry *to, const Ids *ids)
+{
+    json_t *body = json_pack("{s:s}", "action", "recover");
+    int rc = store_send(from->tp.row->post, ids, NULL, body, NULL);
+    json_decref(body);
+    trash_forget(from);
+    recordings_forget(from->tp.user, from->tp.month);
+    if (rc == 0)
+        log_info("recovered %s from Zoom's trash", to->path);
     return rc;
 }
 
@@ -413,14 +420,8 @@ static int trash_instance_rename(const Entry *from, const Entry *to)
     if (rc)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid"))};
-    json_t *body = json_pack("{s:s}", "action", "recover");
-    rc = send_to_zoom(from->tp.row->post, &ids, NULL, body);
-    json_decref(body);
+    rc = recover(from, to, &ids);
     cacheval_unref(&t->base);
-    trash_forget(from);
-    recordings_forget(from->tp.user, from->tp.month);
-    if (rc == 0)
-        log_info("recovered %s from Zoom's trash", to->path);
     return rc;
 }
 
@@ -515,7 +516,7 @@ static int trash_media_remove(const Entry *e)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid")),
                .file = json_string_value(json_object_get(file, "id"))};
-    rc = ids.file ? send_to_zoom(e->tp.row->del, &ids, "action=delete", NULL) : -EPERM;
+    rc = ids.file ? store_send(e->tp.row->del, &ids, "action=delete", NULL, NULL) : -EPERM;
     cacheval_unref(&t->base);
     trash_forget(e);
     return rc;
@@ -536,14 +537,8 @@ static int trash_media_rename(const Entry *from, const Entry *to)
         return rc;
     Ids ids = {.object = json_string_value(json_object_get(instance, "uuid")),
                .file = json_string_value(json_object_get(file, "id"))};
-    json_t *body = json_pack("{s:s}", "action", "recover");
-    rc = ids.file ? send_to_zoom(from->tp.row->post, &ids, NULL, body) : -EPERM;
-    json_decref(body);
+    rc = ids.file ? recover(from, to, &ids) : -EPERM;
     cacheval_unref(&t->base);
-    trash_forget(from);
-    recordings_forget(from->tp.user, from->tp.month);
-    if (rc == 0)
-        log_info("recovered %s from Zoom's trash", to->path);
     return rc;
 }
 

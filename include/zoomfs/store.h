@@ -45,6 +45,14 @@ CacheVal *store_get(const char *key);
  * (the full topic, not the file name made of it), a number in decimal;
  * anything else, or nothing, is left out. */
 void store_xattr(json_t *xattrs, const char *name, const json_t *obj, const char *field);
+/* The user.zoom.* names a meeting, a webinar or a recorded instance has:
+ * id and meeting_id, uuid, topic, host_email, start_time, share_url. */
+json_t *store_meeting_xattrs(const json_t *meeting);
+
+/* One request to Zoom: route (a row's template) for ids, with query (may be
+ * NULL) and body (may be NULL); *out (when not NULL) gets Zoom's answer.
+ * -ENOENT when ids lack a value the route needs. */
+int store_send(const char *route, const Ids *ids, const char *query, json_t *body, json_t **out);
 
 /* Whether key holds a value, without counting a hit or a miss. */
 bool store_has(const char *key);

@@ -151,6 +151,9 @@ def render_c(lists):
         "#include \"zoomfs/readonly_fields.h\"",
         "",
         "#include <stddef.h>",
+        "",
+        "/* The lists are packed as this script writes them: formatted by hand. */",
+        "/* clang-format off */",
     ]
     for name, shown, get, req, paths in lists:
         head = "/* %s: the %s answer" % (shown, op_name(get))
@@ -162,10 +165,23 @@ def render_c(lists):
             " * vs the %s body (%d fields) */" % (op_name(req), len(paths)),
             "const char *const %s[] = {" % name,
         ]
-        lines += ["    \"%s\"," % p for p in paths]
-        # The comment keeps clang-format from packing short lists in columns.
-        lines += ["    /* end of list */", "    NULL,", "};"]
+        lines += pack(["\"%s\"," % p for p in paths] + ["NULL,"])
+        lines += ["};"]
+    lines += ["/* clang-format on */"]
     return "\n".join(lines) + "\n"
+
+
+def pack(items, indent="    ", width=100):
+    """items joined by spaces on lines of at most width columns."""
+    out, line = [], ""
+    for item in items:
+        if line and len(indent) + len(line) + 1 + len(item) > width:
+            out.append(indent + line)
+            line = ""
+        line = item if not line else line + " " + item
+    if line:
+        out.append(indent + line)
+    return out
 
 
 def render_h(lists):
