@@ -1,12 +1,26 @@
 /* Unit tests for util: StrBuf growth, writes at offsets, resize, copy_range,
  * sha256_hex. */
 #include "check.h"
+#include "zoomfs/log.h"
 #include "zoomfs/util.h"
 
 #include <stdlib.h>
 
+/* Zoom's messages and topics reach the log and .zoomfs/errors escaped: a
+ * newline cannot forge a line, ESC cannot drive the terminal. */
+static void test_log_escape(void)
+{
+    char *e = log_escape("Invalid field.\n12:00 zoomfs error: forged\x1b[2J\x7f ok é");
+    CHECK_EQ_STR(e, "Invalid field.\\x0a12:00 zoomfs error: forged\\x1b[2J\\x7f ok é");
+    free(e);
+    e = log_escape("");
+    CHECK_EQ_STR(e, "");
+    free(e);
+}
+
 int main(void)
 {
+    test_log_escape();
     StrBuf b;
     strbuf_init(&b);
     char *empty = strbuf_take(&b, NULL);
