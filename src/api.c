@@ -163,7 +163,8 @@ static const char *runaway(int page, int allowed, size_t bytes, char **seen, int
     return seen_before(seen, nseen, next) ? "a page token that came before" : NULL;
 }
 
-static int api_list(const char *route, const char *path, const char *array_key, json_t **items)
+static int api_list(const char *route, const char *path, const char *array_key,
+                    const char *const *keep, json_t **items)
 {
     *items = json_array();
     char **seen = xcalloc(MAX_PAGES, sizeof(*seen));
@@ -177,7 +178,14 @@ static int api_list(const char *route, const char *path, const char *array_key, 
         total += bytes;
         if (page == 0)
             allowed = pages_allowed(doc);
-        json_array_extend(*items, json_object_get(doc, array_key));
+        json_t *page_items = json_object_get(doc, array_key);
+        size_t i;
+        json_t *item;
+        json_array_foreach(page_items, i, item)
+        {
+            jsonfile_keep(item, keep);
+        }
+        json_array_extend(*items, page_items);
         const char *next = json_string_value(json_object_get(doc, "next_page_token"));
         bool more = next && *next;
         const char *why = more ? runaway(page, allowed, total, seen, nseen, next) : NULL;

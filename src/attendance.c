@@ -64,7 +64,7 @@ static int from_zoom(const Row *row, const char *uuid, json_t **out)
     char *path = endpoint_path(route, &ids, NULL);
     json_t *items = NULL;
     int rc = !path       ? -ENOENT
-             : row->list ? store_client()->list(route, path, row->list_key, &items)
+             : row->list ? store_client()->list(route, path, row->list_key, NULL, &items)
                          : store_client()->get(route, path, out);
     free(path);
     if (rc == 0 && row->list)

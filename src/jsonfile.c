@@ -144,6 +144,23 @@ static size_t number(const char *s, size_t n, bool *too_big)
     return end;
 }
 
+void jsonfile_keep(json_t *obj, const char *const *keep)
+{
+    if (!keep || !json_is_object(obj))
+        return;
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, key, v)
+    {
+        size_t i = 0;
+        while (keep[i] && strcmp(keep[i], key) != 0)
+            i++;
+        if (!keep[i])
+            json_object_del(obj, key);
+    }
+}
+
 char *jsonfile_repair(const char *buf, size_t len, size_t *outlen)
 {
     StrBuf out;

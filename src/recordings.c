@@ -160,7 +160,7 @@ static int month_from_zoom(const Ids *ids, const char *month, MonthVal **out)
     const Row *row = store_row(NODE_MONTH);
     char *path = endpoint_path(row->list, ids, query);
     json_t *instances = NULL;
-    int rc = store_client()->list(row->list, path, row->list_key, &instances);
+    int rc = store_client()->list(row->list, path, row->list_key, NULL, &instances);
     free(path);
     free(query);
     if (rc)

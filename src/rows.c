@@ -19,6 +19,11 @@
 #define DIR  ROW_DIR
 #define USER ROW_USER_ID /* pending invitations have no id, nor any of these */
 
+/* What the users folder needs of each user (its name, the key for URLs, the
+ * first month): 10,000 users' other fields are not kept, not even a page
+ * at a time beyond the one being read. */
+static const char *const users_kept[] = {"id", "email", "created_at", "status", NULL};
+
 const Row rows[] = {
     {.kind = NODE_ROOT,
      .pattern = "",
@@ -44,6 +49,7 @@ const Row rows[] = {
      .mode = 0777,
      .list = "GET /users",
      .list_key = "users",
+     .list_fields = users_kept,
      .ops = &node_users_ops},
     {.kind = NODE_USER,
      .pattern = "users/{user}",

@@ -12,6 +12,7 @@
 #include "zoomfs/util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -290,7 +291,7 @@ static int fetch(const Row *row, bool list, const Ids *ids, const char *query, j
     const char *route = list ? row->list : row->get;
     char *path = endpoint_path(route, ids, query);
     int rc = !path  ? -ENOENT
-             : list ? client->list(route, path, row->list_key, out)
+             : list ? client->list(route, path, row->list_key, row->list_fields, out)
                     : client->get(route, path, out);
     free(path);
     return rc;
@@ -530,6 +531,9 @@ int store_users(Users **out)
         rc = 0;
         *out = users_new(users);
         store_put(key, &(*out)->base, store_dir_ttl_ms());
+        /* The listing's JSON (tens of MiB for 10,000 users) is gone: give the
+         * memory back, or a walk that follows starts from its high-water mark. */
+        malloc_trim(0);
     } else {
         json_decref(users);
         *out = NULL;

@@ -110,7 +110,7 @@ static int trash_fetch(void *ctx, CacheVal **out)
     for (size_t i = 0; i < ARRAY_SIZE(queries) && rc == 0; i++) {
         char *path = endpoint_path(row->list, ids, queries[i]);
         json_t *part = NULL;
-        rc = path ? store_client()->list(row->list, path, row->list_key, &part) : -ENOENT;
+        rc = path ? store_client()->list(row->list, path, row->list_key, NULL, &part) : -ENOENT;
         free(path);
         if (rc == 0)
             merge(all, part);

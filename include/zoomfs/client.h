@@ -27,10 +27,14 @@ typedef struct ZoomClient {
      * /users/{userId}"), path the expanded path below the API base, with
      * its query if any. *out gets a JSON object. Returns 0 or -errno. */
     int (*get)(const char *route, const char *path, json_t **out);
-    /* Every page of a list endpoint: *items gets all entries of array_key.
+    /* Every page of a list endpoint: *items gets all entries of array_key,
+     * of each only the fields named in keep (NULL-terminated) when keep is
+     * not NULL: dropped page by page, so 10,000 users never sit in memory
+     * with all their fields at once.
      * A missing key, a repeated page token or pages past what the listing
      * announced are errors (-EIO), never a short listing. */
-    int (*list)(const char *route, const char *path, const char *array_key, json_t **items);
+    int (*list)(const char *route, const char *path, const char *array_key, const char *const *keep,
+                json_t **items);
     /* A change: PATCH, POST, PUT or DELETE, as the route says. body may be
      * NULL; *out (when not NULL) gets the answer or NULL when it had none.
      * A POST that may have reached Zoom is never sent twice. */

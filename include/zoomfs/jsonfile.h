@@ -17,6 +17,10 @@ char *jsonfile_render(const json_t *value, size_t *len);
  * listing. Returns a new reference or NULL (err says why). */
 json_t *jsonfile_load_tolerant(const char *buf, size_t len, json_error_t *err);
 
+/* Drops every member of obj (an object) not named in keep (NULL-terminated;
+ * NULL keeps all). */
+void jsonfile_keep(json_t *obj, const char *const *keep);
+
 /* The repair jsonfile_load_tolerant makes, on its own: buf with every
  * invalid UTF-8 sequence and every lone surrogate escape replaced by
  * U+FFFD. Malloc'd; *outlen gets its length. */

@@ -81,6 +81,7 @@ typedef struct Row {
      * names the route in .zoomfs/stats and builds the request's path. */
     const char *list; /* a folder's listing */
     const char *list_key;
+    const char *const *list_fields; /* of each listed item, what is kept (NULL: all) */
     const char *get;
     const char *patch;
     const char *post; /* what a new file (or mkdir) of this kind becomes; in the

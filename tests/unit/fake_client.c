@@ -1,6 +1,7 @@
 /* fake_client: the in-memory Zoom of the unit tests. */
 #include "fake_client.h"
 
+#include "zoomfs/jsonfile.h"
 #include "zoomfs/op.h"
 #include "zoomfs/util.h"
 
@@ -170,7 +171,8 @@ static int fake_get(const char *route, const char *path, json_t **out)
     return rc;
 }
 
-static int fake_list_all(const char *route, const char *path, const char *key, json_t **items)
+static int fake_list_all(const char *route, const char *path, const char *key,
+                         const char *const *keep, json_t **items)
 {
     (void)key;
     *items = NULL;
@@ -179,8 +181,15 @@ static int fake_list_all(const char *route, const char *path, const char *key, j
     Entry *e = rc ? NULL : find(lists, path);
     if (!rc && !e)
         rc = -ENOENT;
-    if (e)
+    if (e) {
         *items = parse(e->json);
+        size_t i;
+        json_t *item;
+        json_array_foreach(*items, i, item)
+        {
+            jsonfile_keep(item, keep);
+        }
+    }
     unlock(&mu);
     return rc;
 }

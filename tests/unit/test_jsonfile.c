@@ -248,8 +248,23 @@ static void test_diff(void)
     json_decref(e);
 }
 
+static void test_keep(void)
+{
+    static const char *const keep[] = {"id", "email", NULL};
+    json_t *u = json_pack("{s:s, s:s, s:s, s:{s:i}}", "id", "u1", "email", "a@b.c", "pic_url",
+                          "https://x", "custom", "n", 1);
+    jsonfile_keep(u, keep);
+    char *dump = json_dumps(u, JSON_SORT_KEYS | JSON_COMPACT);
+    CHECK_EQ_STR(dump, "{\"email\":\"a@b.c\",\"id\":\"u1\"}");
+    free(dump);
+    jsonfile_keep(u, NULL); /* keeps all */
+    CHECK_EQ_INT(json_object_size(u), 2);
+    json_decref(u);
+}
+
 int main(void)
 {
+    test_keep();
     test_render();
     test_dotted_readonly();
     test_tolerant_load();
