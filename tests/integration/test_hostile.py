@@ -17,11 +17,10 @@ import signal
 import stat
 import subprocess
 import time
-import urllib.parse
 
 import pytest
 
-from .util import Mount, is_mounted, media_files, run, wait_until, walk_instances
+from .util import is_mounted, media_files, run, walk_instances
 
 HOSTILE = ["--users", "3", "--seed", "31", "--meetings", "2", "--instances", "2",
            "--months", "1", "--file-size", "65536", "--hostile"]

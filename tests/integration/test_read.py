@@ -18,14 +18,13 @@ import random
 import re
 import shutil
 import stat
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from .util import (INSTANCE_JSON, SANITIZER_ENV, Sim, attendance_names, instance_files, media_files,
+from .util import (INSTANCE_JSON, SANITIZER_ENV, RssSamples, Sim, attendance_names, instance_files, media_files,
                    months_between, pages, public_instance, run, sha256_file,
                    sim_instance_by_uuid, wait_until, walk_instances)
 
@@ -745,35 +744,19 @@ def test_cp_2gib_is_exact_in_bounded_memory(big_sim, make_mount, tmp_path):
     m = make_mount(big_sim, env={"ASAN_OPTIONS": asan + ":quarantine_size_mb=8"})
     path, key = big_file(big_sim, m)
     dest = tmp_path / "big.mp4"
-    samples = []
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            try:
-                samples.append(m.vmrss_kib())
-            except OSError:
-                break
-            done.wait(0.2)
-
-    t = threading.Thread(target=sample)
-    t.start()
-    try:
+    with RssSamples(m, 0.2) as rss:
         t0 = time.monotonic()
         run(["cp", str(path), str(dest)], timeout=600)
         elapsed = time.monotonic() - t0
-    finally:
-        done.set()
-        t.join()
     try:
         assert dest.stat().st_size == BIG
         assert sha256_file(dest, 8 * MiB) == big_sim.file_info(key)["sha256"]
     finally:
         dest.unlink()
-    peak = max(samples) / 1024
+    peak = rss.peak / 1024
     print("cp 2 GiB: %.1fs (%.0f MiB/s), %d RSS samples, peak %.1f MiB"
-          % (elapsed, BIG / MiB / elapsed, len(samples), peak))
-    assert len(samples) >= 3
+          % (elapsed, BIG / MiB / elapsed, len(rss.samples), peak))
+    assert len(rss.samples) >= 3
     assert peak < 100, "zoomfs VmRSS reached %.1f MiB" % peak
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .util import SANITIZER_ENV, Sim, instance_files, run, sim_instance_by_uuid
+from .util import SANITIZER_ENV, RssSamples, Sim, instance_files, run, sim_instance_by_uuid
 
 MiB = 1 << 20
 KiB = 1 << 10
@@ -119,34 +119,20 @@ def test_four_parallel_readers_in_bounded_memory(sim, make_mount):
     paths = [p for p, _ in found]
     want = {p: sim.file_info(k)["sha256"] for p, k in found}
     before = m.vmrss_kib()
-    samples, digests = [], {}
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            try:
-                samples.append(m.vmrss_kib())
-            except OSError:
-                break
-            done.wait(0.05)
+    digests = {}
 
     def read(p):
         digests[p] = read_in_steps(p)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
     readers = [threading.Thread(target=read, args=(p,)) for p in paths]
-    try:
+    with RssSamples(m, 0.05) as rss:
         for t in readers:
             t.start()
         for t in readers:
             t.join()
-    finally:
-        done.set()
-        sampler.join()
     assert digests == want
-    grew = (max(samples + [before]) - before) / 1024
-    print("four parallel readers: RSS grew by %.1f MiB (%d samples)" % (grew, len(samples)))
+    grew = (max(rss.peak, before) - before) / 1024
+    print("four parallel readers: RSS grew by %.1f MiB (%d samples)" % (grew, len(rss.samples)))
     # Each open file holds at most its read-ahead window (8 MiB) and 3 MiB
     # of chunks being read: 44 MiB, about 45 MiB in all in a release build,
     # 60 under the sanitizers (their allocator's own share); the 1 MiB

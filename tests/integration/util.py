@@ -17,6 +17,7 @@ import re
 import secrets
 import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -758,3 +759,33 @@ def sim_instance_by_uuid(sim):
         for inst in instances:
             out[inst["uuid"]] = (uid, inst)
     return out
+
+
+class RssSamples:
+    """A mount's VmRSS (KiB), sampled in the background while the with-block
+    runs: `with RssSamples(m) as rss: ...`, then rss.samples and rss.peak."""
+
+    def __init__(self, mount, interval=0.1):
+        self.mount, self.interval, self.samples = mount, interval, []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        while not self._done.is_set():
+            try:
+                self.samples.append(self.mount.vmrss_kib())
+            except OSError:
+                break
+            self._done.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak(self):
+        return max(self.samples, default=0)

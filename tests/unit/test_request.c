@@ -30,6 +30,8 @@ static Answer script[16];
 static int nscript, next_answer;
 static int api_sends, token_sends;
 static char last_auth[64];
+static size_t last_auth_len; /* the whole Authorization value's length */
+static size_t token_padding; /* characters added to the tokens minted */
 static char last_method[8];
 
 static void set_script(const Answer *a, int n)
@@ -50,12 +52,15 @@ static void fake_send(const HttpRequest *req, HttpResponse *resp)
         token_sends++;
         resp->status = 200;
         resp->request_sent = true;
-        strbuf_appendf(&resp->body, "{\"access_token\":\"tok%d\",\"expires_in\":3600}",
-                       token_sends);
+        strbuf_appendf(&resp->body, "{\"access_token\":\"tok%d", token_sends);
+        for (size_t i = 0; i < token_padding; i++)
+            strbuf_append(&resp->body, "x", 1);
+        strbuf_appendf(&resp->body, "\",\"expires_in\":3600}");
         return;
     }
     api_sends++;
     snprintf(last_auth, sizeof(last_auth), "%s", req->authorization ? req->authorization : "");
+    last_auth_len = req->authorization ? strlen(req->authorization) : 0;
     snprintf(last_method, sizeof(last_method), "%s", req->method);
     Answer a = next_answer < nscript ? script[next_answer++] : (Answer){.status = 200};
     resp->status = a.neterr ? 0 : a.status;
@@ -241,6 +246,23 @@ static void test_renewal_margin(void)
     CHECK_EQ_INT(auth_renew_margin_ms(0), 0);
 }
 
+/* A token of any length goes out whole (Zoom's are JWTs of 600 to 2,000+
+ * characters; a fixed 4 KiB buffer once cut longer ones). */
+static void test_a_long_token_is_sent_whole(void)
+{
+    token_padding = 20000;
+    Answer refused[] = {
+        {.status = 401, .body = "{\"code\":124,\"message\":\"Access token is expired.\"}"},
+        {.status = 200}};
+    set_script(refused, 2);
+    CHECK_EQ_INT(api_call("GET /users", "/users", NULL, NULL), 0);
+    char head[32];
+    snprintf(head, sizeof(head), "Bearer tok%d", token_sends);
+    CHECK(strncmp(last_auth, head, strlen(head)) == 0);
+    CHECK_EQ_INT(last_auth_len, strlen(head) + 20000);
+    token_padding = 0;
+}
+
 static void test_operation_deadline(void)
 {
     op_init(1);
@@ -276,6 +298,7 @@ int main(void)
     test_token_renewed_once_on_401();
     test_post_is_never_sent_twice();
     test_delete_whose_answer_was_lost();
+    test_a_long_token_is_sent_whole();
     test_operation_deadline();
     test_renewal_margin();
     auth_cleanup();
