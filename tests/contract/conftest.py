@@ -14,7 +14,7 @@ import os
 import pytest
 
 from integration.conftest import _check_zoomfs_logs, make_mount  # noqa: F401 (fixtures)
-from integration.util import Mount, Sim, fusermount_unmount
+from integration.util import Sim, unmount_all_live
 
 from .prism import Prism, Tap, format_summary, missing_prism
 
@@ -83,9 +83,4 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    # Safety net when tests/integration is not collected with us: nothing
-    # stays mounted, whatever happened.
-    for m in list(Mount.live):
-        fusermount_unmount(m.mnt)
-        if m.proc is not None and m.proc.poll() is None:
-            m.proc.kill()
+    unmount_all_live()

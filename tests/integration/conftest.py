@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from .util import Mount, Sim, fusermount_unmount
+from .util import Mount, Sim, unmount_all_live
 
 
 def _fail_on(problems, what):
@@ -98,8 +98,4 @@ def _check_zoomfs_logs():
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    # Safety net: nothing stays mounted, whatever happened.
-    for m in list(Mount.live):
-        fusermount_unmount(m.mnt)
-        if m.proc is not None and m.proc.poll() is None:
-            m.proc.kill()
+    unmount_all_live()

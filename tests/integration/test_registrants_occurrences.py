@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .util import run
+from .util import run, show, writes
 
 SIM_ARGS = ["--users", "2", "--seed", "7", "--meetings", "3", "--webinars", "2",
             "--instances", "0", "--months", "3"]
@@ -44,16 +44,8 @@ DELETE_MEETING = "DELETE /meetings/{meetingId}"
 # helpers
 
 
-def writes(entries):
-    return [e for e in entries
-            if e["method"] not in ("GET", "HEAD") and e["route"] != "POST /oauth/token"]
 
 
-def show(entries):
-    return "\n".join("%s %s %s %s %s body=%s" % (e["seq"], e["method"], e["path"],
-                                                  e.get("query"), e["status"],
-                                                  json.dumps(e["body"])[:300])
-                     for e in entries) or "(no request)"
 
 
 def one_write(entries, method, route, body, query=None, path=None):

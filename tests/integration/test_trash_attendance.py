@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .util import Sim, attendance_names, media_files, run, wait_until
+from .util import Sim, attendance_names, media_files, run, show, wait_until, writes
 
 SIM_ARGS = ["--users", "2", "--seed", "7", "--meetings", "1", "--instances", "4",
             "--months", "3", "--file-size", "65536"]
@@ -37,9 +37,6 @@ POLLS = "GET /past_meetings/{meetingId}/polls"
 DOWNLOAD = "GET /rec/download/{fileKey}"
 
 
-def writes(entries):
-    return [e for e in entries
-            if e["method"] not in ("GET", "HEAD") and e["route"] != "POST /oauth/token"]
 
 
 def trash_listings(entries):
@@ -50,10 +47,6 @@ def routes(entries, route):
     return [e for e in entries if e["route"] == route]
 
 
-def show(entries):
-    return "\n".join("%s %s %s %s body=%s" % (e["method"], e["path"], e.get("query"),
-                                              e["status"], json.dumps(e["body"])[:200])
-                     for e in entries) or "(no request)"
 
 
 def expect_errno(err, fn, *args):

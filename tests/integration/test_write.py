@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from .util import instance_files, media_files, run, sha256_file, walk_instances
+from .util import instance_files, media_files, run, sha256_file, show, walk_instances, writes
 
 MiB = 1 << 20
 
@@ -76,22 +76,12 @@ def note_deletes(entries):
 # helpers over the request log
 
 
-def writes(entries):
-    """The requests of a log window that change something (not GET/HEAD,
-    not the token endpoint)."""
-    return [e for e in entries
-            if e["method"] not in ("GET", "HEAD") and e["route"] != "POST /oauth/token"]
 
 
 def brief(entries):
     return [(e["method"], e["route"], e["body"]) for e in entries]
 
 
-def show(entries):
-    return "\n".join("%s %s %s %s %s body=%s" % (e["seq"], e["method"], e["path"],
-                                                  e.get("query"), e["status"],
-                                                  json.dumps(e["body"])[:300])
-                     for e in entries) or "(no request)"
 
 
 def query_of(entry):

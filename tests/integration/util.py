@@ -789,3 +789,30 @@ class RssSamples:
     @property
     def peak(self):
         return max(self.samples, default=0)
+
+
+# -- the emulator's request log ---------------------------------------------
+
+
+def writes(entries):
+    """The requests of a log window that change something (not GET/HEAD,
+    not the token endpoint)."""
+    return [e for e in entries
+            if e["method"] not in ("GET", "HEAD") and e["route"] != "POST /oauth/token"]
+
+
+def show(entries):
+    """Log entries as lines, for an assertion message."""
+    return "\n".join("%s %s %s %s %s body=%s" % (e["seq"], e["method"], e["path"],
+                                                  e.get("query"), e["status"],
+                                                  json.dumps(e["body"])[:300])
+                     for e in entries) or "(no request)"
+
+
+def unmount_all_live():
+    """The session's safety net: nothing stays mounted, whatever happened."""
+    for m in list(Mount.live):
+        fusermount_unmount(m.mnt)
+        if m.proc is not None and m.proc.poll() is None:
+            m.proc.kill()
+
