@@ -251,7 +251,7 @@ static int open_node(const Entry *e, Handle **h, unsigned *hints)
             (*h)->stream = stream_open(m.download_url, m.size);
             (*h)->path = xstrdup(e->path);
             /* Recording files never change: the page cache may keep them. */
-            *hints = VFS_KEEP_CACHE;
+            *hints = VFS_KEEP_CACHE | VFS_MEDIA;
         }
         media_info_free(&m);
         return rc;

@@ -20,6 +20,7 @@ typedef struct Handle Handle;
 enum {
     VFS_DIRECT_IO = 1 << 0,  /* no page cache: each read asks */
     VFS_KEEP_CACHE = 1 << 1, /* the content never changes: keep cached pages */
+    VFS_MEDIA = 1 << 2,      /* a recording's bytes, streamed from the CDN */
 };
 
 /* invalidate(path): the kernel's cached attributes and entry for path are

@@ -5,8 +5,10 @@ readers stay in bounded memory. (Speeds are measured by
 bench/compare_read.sh, not here.)
 """
 
+import errno
 import hashlib
 import json
+import mmap
 import os
 import re
 import threading
@@ -138,3 +140,29 @@ def test_four_parallel_readers_in_bounded_memory(sim, make_mount):
     # 60 under the sanitizers (their allocator's own share); the 1 MiB
     # chunks of old, two windows a file, came to 96.
     assert grew < 72, "zoomfs VmRSS grew by %.1f MiB" % grew
+
+
+@pytest.mark.parametrize("direct_io", [False, True], ids=["page-cache", "direct_io"])
+def test_a_second_read_streams_again_only_with_direct_io(sim, make_mount, direct_io):
+    """By default the kernel keeps a recording's pages: a second read costs
+    no request. With -o direct_io every read streams (the reader gets the
+    bytes with one kernel copy fewer), and a shared mmap is refused, as the
+    kernel does for such files; a private one works."""
+    m = make_mount(sim, opts={"direct_io": True} if direct_io else None)
+    path, key = files_of_size(sim, m, PAR)[0]
+    want = sim.file_info(key)["sha256"]
+    assert read_in_steps(path) == want
+    mark = sim.mark()
+    assert read_in_steps(path) == want
+    again = sum(carried for _, carried, _ in ranges(sim.log(mark)))
+    assert again == (PAR if direct_io else 0)
+    with open(path, "rb") as f:
+        if direct_io:
+            with pytest.raises(OSError) as refused:
+                mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            assert refused.value.errno == errno.ENODEV
+            mapped = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+        else:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        with mapped:
+            assert hashlib.sha256(mapped).hexdigest() == want
