@@ -471,10 +471,11 @@ static void keep_file(struct fuse_file_info *fi, Handle *h, unsigned hints, fuse
     inode_opened(F.inodes, ino);
     track(&f->open, file_close);
     fi->fh = (uint64_t)(uintptr_t)f;
-    /* -o direct_io: a recording's bytes go from the reply straight to the
-     * reader, one kernel copy fewer and no page cache filled with videos
-     * read once; a second read streams again. */
-    if (F.cfg.direct_io && (hints & VFS_MEDIA))
+    /* A recording's bytes go from the reply straight to the reader: one
+     * kernel copy fewer, and a backup does not fill the page cache with
+     * videos it reads once. -o page_cache keeps them there instead (a
+     * second read is free, a shared mmap works). */
+    if (!F.cfg.page_cache && (hints & VFS_MEDIA))
         hints = VFS_DIRECT_IO;
     fi->direct_io = (hints & VFS_DIRECT_IO) != 0;
     fi->keep_cache = (hints & VFS_KEEP_CACHE) != 0;

@@ -35,7 +35,7 @@ static struct {
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout, settled_ttl;
-    int max_inodes, prefetch, cache_mb, direct_io;
+    int max_inodes, prefetch, cache_mb, page_cache;
     int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -72,7 +72,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("max_inodes=%d", max_inodes),
     OPT("prefetch=%d", prefetch),
     OPT("cache_mb=%d", cache_mb),
-    OPT("direct_io", direct_io),
+    OPT("page_cache", page_cache),
     OPT("recording_delete=%s", recording_delete),
     OPT("dir_ttl=%d", dir_ttl),
     OPT("attr_ttl=%d", attr_ttl),
@@ -120,8 +120,9 @@ static void usage(const char *prog)
            "    -o uid=N,gid=N          owner of every file (default: the mounting user)\n"
            "    -o umask=M              octal umask (default 077: 0700 dirs, 0600 files)\n"
            "    -o readahead=BYTES      largest sequential read-ahead (default 8388608)\n"
-           "    -o direct_io            recordings bypass the page cache: faster reads,\n"
-           "                            every read streams again, no shared mmap\n"
+           "    -o page_cache           recordings stay in the kernel's page cache: a\n"
+           "                            second read is free and a shared mmap works,\n"
+           "                            streaming is slower (default: they bypass it)\n"
            "    -o io_timeout=SECONDS   a request with no progress for this long fails\n"
            "                            (default 30)\n"
            "    -o connect_timeout=SECONDS  (default 10)\n"
@@ -404,7 +405,7 @@ int main(int argc, char *argv[])
         FsConfig fc = {.attr_ttl = cfg.store.attr_ttl,
                        .max_inodes = cfg.max_inodes,
                        .readahead = cfg.readahead_max,
-                       .direct_io = opt.direct_io != 0};
+                       .page_cache = opt.page_cache != 0};
         rc = fs_run(&args, &fc);
         notify_stopping();
     }

@@ -16,7 +16,7 @@ typedef struct {
     int attr_ttl;      /* seconds the kernel may trust entries and attributes */
     size_t max_inodes; /* past this the kernel is asked to forget entries */
     size_t readahead;  /* bytes of kernel read-ahead to ask for */
-    bool direct_io;    /* recordings bypass the page cache */
+    bool page_cache;   /* recordings stay in the kernel's page cache */
 } FsConfig;
 
 /* Mounts and serves until unmounted or stopped by a signal (SIGTERM,

@@ -286,7 +286,7 @@ def test_version_and_help():
     for opt in ("api_url=", "oauth_url=", "cafile=", "config=", "ro", "dir_ttl=",
                 "attr_ttl=", "since=", "uid=", "gid=", "umask=", "readahead=",
                 "recording_delete=", "loglevel=", "ledger=", "metadata_cache=", "settled_ttl=",
-                "max_inodes=", "cache_mb=", "prefetch=", "direct_io", "op_timeout=", "-f"):
+                "max_inodes=", "cache_mb=", "prefetch=", "page_cache", "op_timeout=", "-f"):
         assert opt in text, "--help does not mention %s" % opt
     for out in (v, h):
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):

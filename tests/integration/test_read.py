@@ -320,10 +320,13 @@ def test_sha256_of_every_media_file(sim, mnt, tmp_path):
     assert instances == sum(len(i) for _, i in users_with_recordings(sim))
 
 
-def test_partial_reads_match_the_source(sim, make_mount):
+@pytest.mark.parametrize("page_cache", [False, True], ids=["default", "page_cache"])
+def test_partial_reads_match_the_source(sim, make_mount, page_cache):
     """head, tail, dd skip= and preads at odd offsets, on a cold mount (nothing
-    in the page cache), against ranges fetched straight from the emulator."""
-    m = make_mount(sim)
+    in the page cache), against ranges fetched straight from the emulator:
+    reads as the reader makes them (the default) and as the kernel's page
+    cache makes them (-o page_cache: whole pages, its read-ahead)."""
+    m = make_mount(sim, opts={"page_cache": True} if page_cache else None)
     path, folder = largest_media(sim, m)
     key = key_of(sim, folder, path)
     size = path.stat().st_size

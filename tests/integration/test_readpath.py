@@ -142,13 +142,15 @@ def test_four_parallel_readers_in_bounded_memory(sim, make_mount):
     assert grew < 72, "zoomfs VmRSS grew by %.1f MiB" % grew
 
 
-@pytest.mark.parametrize("direct_io", [False, True], ids=["page-cache", "direct_io"])
-def test_a_second_read_streams_again_only_with_direct_io(sim, make_mount, direct_io):
-    """By default the kernel keeps a recording's pages: a second read costs
-    no request. With -o direct_io every read streams (the reader gets the
-    bytes with one kernel copy fewer), and a shared mmap is refused, as the
-    kernel does for such files; a private one works."""
-    m = make_mount(sim, opts={"direct_io": True} if direct_io else None)
+@pytest.mark.parametrize("page_cache", [False, True], ids=["default", "page_cache"])
+def test_recordings_bypass_the_page_cache_unless_asked(sim, make_mount, page_cache):
+    """By default a recording's bytes go straight to the reader (one kernel
+    copy fewer, no page cache filled by a backup): every read streams, and a
+    shared mmap is refused, as the kernel does for such files, while a
+    private one works. With -o page_cache the kernel keeps the pages: a
+    second read costs no request."""
+    direct_io = not page_cache
+    m = make_mount(sim, opts={"page_cache": True} if page_cache else None)
     path, key = files_of_size(sim, m, PAR)[0]
     want = sim.file_info(key)["sha256"]
     assert read_in_steps(path) == want
