@@ -580,7 +580,7 @@ static int media_getattr(const Entry *e, struct stat *st)
     MediaInfo m;
     int rc = media_info(e, &m);
     if (rc == 0)
-        store_fill_file(st, m.size, m.mtime, e->tp.row->mode);
+        store_fill_media(st, m.size, m.mtime, e->tp.row->mode);
     media_info_free(&m);
     return rc;
 }

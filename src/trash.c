@@ -485,7 +485,7 @@ static int trash_media_getattr(const Entry *e, struct stat *st)
     int64_t mtime = recordings_time(file, "recording_end", "recording_start");
     if (mtime < 0)
         mtime = recordings_time(instance, "start_time", NULL);
-    store_fill_file(st, recordings_given_size(file), mtime, e->tp.row->mode);
+    store_fill_media(st, recordings_given_size(file), mtime, e->tp.row->mode);
     cacheval_unref(&t->base);
     return 0;
 }

@@ -345,6 +345,7 @@ ssize_t vfs_read(Handle *h, char *buf, size_t size, off_t off)
 {
     switch (h->kind) {
     case H_STREAM: {
+        stats_add(STAT_RECORDING_READS, 1);
         ssize_t n = stream_read(h->stream, buf, size, off);
         Resolved r;
         if (n == -ENOENT && resolve(h->path, &r) == AT_NODE && r.e.tp.row->ops->forget)

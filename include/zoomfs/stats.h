@@ -19,6 +19,7 @@ typedef enum {
     STAT_URL_RESOLVES,
     STAT_REFRESHES,
     STAT_PREFETCHED,
+    STAT_RECORDING_READS, /* reads of recording files the kernel sent */
     STAT__COUNT
 } StatCounter;
 

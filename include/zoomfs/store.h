@@ -154,6 +154,8 @@ bool store_first_time(const char *what);
 
 void store_fill_dir(struct stat *st, int64_t mtime);
 void store_fill_file(struct stat *st, int64_t size, int64_t mtime, mode_t perm);
+/* A recording file: as store_fill_file, with a 1 MiB st_blksize. */
+void store_fill_media(struct stat *st, int64_t size, int64_t mtime, mode_t perm);
 
 /* ---- everything ------------------------------------------------------------ */
 

@@ -301,7 +301,7 @@ def test_zoomfs_meta_files(sim, mnt):
     os.listdir(mnt.path("users"))
     counters, requests = mnt.stats()
     for name in ("retries", "rate_limit_waits", "token_renewals", "cache_hits",
-                 "bytes_streamed"):
+                 "bytes_streamed", "recording_reads"):
         assert name in counters, counters
     assert requests.get(("GET /users", "200"), 0) >= 3, requests
     mnt.path(".zoomfs", "errors").read_bytes()

@@ -168,3 +168,19 @@ def test_recordings_bypass_the_page_cache_unless_asked(sim, make_mount, page_cac
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         with mapped:
             assert hashlib.sha256(mapped).hexdigest() == want
+
+
+def test_cat_reads_a_recording_a_mebibyte_at_a_time(sim, make_mount):
+    """Recordings bypass the page cache, so every read() is a round trip to
+    zoomfs: their st_blksize of 1 MiB makes cat and cp read 1 MiB at a time
+    (they read max(128 KiB, st_blksize)), eight times fewer trips."""
+    m = make_mount(sim)
+    ((path, key),) = files_of_size(sim, m, BIG)
+    assert path.stat().st_blksize == MiB
+    before, _ = m.stats()
+    got = run(["cat", str(path)]).stdout
+    after, _ = m.stats()
+    assert hashlib.sha256(got).hexdigest() == sim.file_info(key)["sha256"]
+    reads = after["recording_reads"] - before["recording_reads"]
+    # 48 reads of 1 MiB and the one that finds the end; 128 KiB reads: 385.
+    assert BIG // MiB <= reads <= BIG // MiB + 2, reads
