@@ -2,13 +2,16 @@
 # Read benchmark: one file served by nginx on 127.0.0.1, read in the same run
 #   - by curl straight from nginx (the line rate),
 #   - through zoomfs, whose download_url (from zoomsim, --external-file and
-#     --cdn-base) redirects to that nginx URL,
+#     --cdn-base) redirects to that nginx URL, with its defaults and with
+#     -o page_cache,
 #   - through `rclone mount :http:` on the same nginx,
 # with the page cache dropped before every read. See bench/README.md.
 #
-#   bench/compare_read.sh [--quick] [BYTES] [RUNS]
+#   bench/compare_read.sh [--quick] [--tls] [BYTES] [RUNS]
 #       BYTES: the big file (default 1 GiB; --quick 64 MiB)
 #       RUNS:  sequential and parallel runs per reader (default 5; --quick 1)
+#       --tls: nginx serves https (a certificate made for the run, trusted
+#              by all three readers), as Zoom's CDN does
 #
 # Needs root, /dev/fuse, nginx, rclone, valgrind (tests/install-deps.sh
 # --bench). Uses $ZOOMFS_BIN or build-bench/zoomfs (a release build, made
@@ -16,8 +19,15 @@
 set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
 
-QUICK=0
-[ "${1:-}" = --quick ] && { QUICK=1; shift; }
+QUICK=0 TLS=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) QUICK=1 ;;
+        --tls) TLS=1 ;;
+        *) break ;;
+    esac
+    shift
+done
 if [ "$QUICK" = 1 ]; then
     BYTES=${1:-67108864} RUNS=${2:-1} RANDN=20 CG_BYTES=16777216
 else
@@ -27,7 +37,7 @@ PAR_BYTES=$((BYTES / 4)) # each of the four parallel files
 [ "$PAR_BYTES" -ge 4096 ] || die "BYTES must be at least 16 KiB"
 
 need_root
-need_cmd nginx rclone curl jq valgrind callgrind_control fusermount3 mountpoint dd
+need_cmd nginx rclone curl jq valgrind callgrind_control fusermount3 mountpoint dd openssl
 [ -x /usr/bin/time ] || die "needs /usr/bin/time (Debian package time)"
 bench_tmp
 zoomfs_build
@@ -41,6 +51,17 @@ for i in 1 2 3 4; do head -c "$PAR_BYTES" /dev/urandom >"$WWW/par$i.bin"; done
 head -c "$CG_BYTES" /dev/urandom >"$WWW/cg.bin"
 
 # -- nginx: one process, as root, on a free port --------------------------------
+# With --tls a self-signed certificate for 127.0.0.1, made for this run, is
+# what curl (--cacert), zoomfs (-o cafile=) and rclone (--ca-cert) trust.
+SCHEME=http LISTEN_TLS="" CURL_CA=()
+if [ "$TLS" = 1 ]; then
+    CERT=$TMP/cert.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$CERT" \
+        >"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; die "openssl req failed"; }
+    SCHEME=https LISTEN_TLS=" ssl"
+    CURL_CA=(--cacert "$CERT")
+fi
 start_nginx() {
     local try i
     mkdir -p "$TMP/nginx/tmp"
@@ -64,7 +85,8 @@ http {
     scgi_temp_path $TMP/nginx/tmp;
     types { application/octet-stream bin; }
     server {
-        listen 127.0.0.1:$PORT;
+        listen 127.0.0.1:$PORT$LISTEN_TLS;
+        ${CERT:+ssl_certificate $CERT; ssl_certificate_key $TMP/key.pem;}
         root $WWW;
         autoindex on;
     }
@@ -76,8 +98,8 @@ EOF
         BENCH_PIDS+=("$NGINX_PID")
         for i in $(seq 50); do
             alive "$NGINX_PID" || break
-            [ "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -I \
-                "http://127.0.0.1:$PORT/big.bin")" = 200 ] && return 0
+            [ "$(curl -s --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{http_code}' -I \
+                "$SCHEME://127.0.0.1:$PORT/big.bin")" = 200 ] && return 0
             sleep 0.1
         done
         stop_pid "$NGINX_PID" # the port was taken meanwhile: another one
@@ -86,7 +108,7 @@ EOF
     die "nginx did not start"
 }
 start_nginx
-BASE=http://127.0.0.1:$PORT
+BASE=$SCHEME://127.0.0.1:$PORT
 
 # -- zoomsim: the files as recordings of user 0, downloads sent to nginx ---------
 sim_args=(--users 1 --instances 1 --months 1 --meetings 1 --file-size 65536 --cdn-base "$BASE")
@@ -102,16 +124,24 @@ zfile() {
 }
 
 # -- the mounts ------------------------------------------------------------------
+# zoomfs twice: its defaults (recordings bypass the page cache) and
+# -o page_cache.
 ZMNT=$TMP/zoomfs
+ZFS_OPTS=${CERT:+cafile=$CERT}
 zoomfs_mount "$ZMNT"
 ZPID=$ZFS_PID
+PMNT=$TMP/zoomfs-pc
+ZFS_OPTS=page_cache${CERT:+,cafile=$CERT}
+zoomfs_mount "$PMNT"
+PCPID=$ZFS_PID
+ZFS_OPTS=${CERT:+cafile=$CERT}
 RMNT=$TMP/rclone
 mkdir -p "$RMNT"
 BENCH_MOUNTS+=("$RMNT")
 # rclone's defaults but for: read-only, no VFS cache (reads go straight to
 # HTTP, as zoomfs's do), no modtime, directory listings kept for the run.
 rclone mount :http: "$RMNT" --config /dev/null --http-url "$BASE/" \
-    --read-only --vfs-cache-mode off --no-modtime --dir-cache-time 1h \
+    --read-only --vfs-cache-mode off --no-modtime --dir-cache-time 1h ${CERT:+--ca-cert "$CERT"} \
     --log-level NOTICE --log-file "$TMP/rclone.log" </dev/null >/dev/null 2>&1 &
 RPID=$!
 BENCH_PIDS+=("$RPID")
@@ -124,9 +154,11 @@ mountpoint -q "$RMNT" || { cat "$TMP/rclone.log" >&2; die "rclone did not mount"
 
 declare -A PATHS
 PATHS[zoomfs:big]=$(zfile "$ZMNT" big.bin)
+PATHS[zoomfs-pc:big]=$(zfile "$PMNT" big.bin)
 PATHS[rclone:big]=$RMNT/big.bin
 for i in 1 2 3 4; do
     PATHS[zoomfs:par$i]=$(zfile "$ZMNT" "par$i.bin")
+    PATHS[zoomfs-pc:par$i]=$(zfile "$PMNT" "par$i.bin")
     PATHS[rclone:par$i]=$RMNT/par$i.bin
 done
 for k in "${!PATHS[@]}"; do
@@ -138,6 +170,14 @@ done
 RES=$TMP/results
 mkdir -p "$RES"
 GIB=1073741824
+
+# cat_bs FILE: the size of the reads cat and cp make of FILE, the larger of
+# 128 KiB and its st_blksize (coreutils' io_blksize).
+cat_bs() {
+    local b
+    b=$(stat -c %o "$1")
+    [ "$b" -gt 131072 ] && echo "$b" || echo 131072
+}
 
 # dd_bytes ERRFILE: the byte count dd reported.
 dd_bytes() { awk '/bytes/ { n = $1 } END { print n + 0 }' "$1"; }
@@ -151,18 +191,18 @@ seq_run() {
         # curl's own transfer time (connect to last byte): its start-up
         # is not part of the line rate.
         /usr/bin/time -f '%U %S %M' -o "$RES/curl.time" \
-            curl -sS --noproxy '*' -o /dev/null -w '%{size_download} %{time_total}\n' \
+            curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download} %{time_total}\n' \
             "$BASE/big.bin" >"$RES/curl.out"
         read -r got t1 <"$RES/curl.out"
         t0=0
         cpu=$(awk '{ print $1 + $2 }' "$RES/curl.time")
         awk '{ print $3 }' "$RES/curl.time" >>"$RES/curl.hwm"
     else
-        local pid=$ZPID
-        [ "$tool" = rclone ] && pid=$RPID
+        local pid
+        case $tool in zoomfs) pid=$ZPID ;; zoomfs-pc) pid=$PCPID ;; rclone) pid=$RPID ;; esac
         c0=$(cpu_ticks "$pid")
         t0=$(now)
-        dd if="${PATHS[$tool:big]}" of=/dev/null bs=128k 2>"$RES/dd.err" ||
+        dd if="${PATHS[$tool:big]}" of=/dev/null bs="$(cat_bs "${PATHS[$tool:big]}")" 2>"$RES/dd.err" ||
             { cat "$RES/dd.err" >&2; die "$tool: read failed"; }
         t1=$(now)
         c1=$(cpu_ticks "$pid")
@@ -183,10 +223,11 @@ par_run() {
     t0=$(now)
     for i in 1 2 3 4; do
         if [ "$tool" = curl ]; then
-            curl -sS --noproxy '*' -o /dev/null -w '%{size_download}' "$BASE/par$i.bin" \
+            curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download}' "$BASE/par$i.bin" \
                 >"$RES/par$i.out" &
         else
-            dd if="${PATHS[$tool:par$i]}" of=/dev/null bs=128k 2>"$RES/par$i.err" &
+            dd if="${PATHS[$tool:par$i]}" of=/dev/null bs="$(cat_bs "${PATHS[$tool:par$i]}")" \
+                2>"$RES/par$i.err" &
         fi
         pids+=($!)
     done
@@ -207,7 +248,7 @@ rand_run() {
     drop_caches
     if [ "$tool" = curl ]; then
         for off in $("$PYTHON" "$ROOT/bench/randread.py" offsets "$BYTES" "$RANDN"); do
-            out=$(curl -sS --noproxy '*' -o /dev/null -r "$off-$((off + 4095))" \
+            out=$(curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -r "$off-$((off + 4095))" \
                 -w '%{http_code} %{size_download} %{time_total}' "$BASE/big.bin")
             set -- $out
             [ "$1" = 206 ] && [ "$2" = 4096 ] || die "curl: Range GET answered $out"
@@ -218,9 +259,9 @@ rand_run() {
     fi
 }
 
-TOOLS=(curl zoomfs rclone)
-# Interleaved (curl, zoomfs, rclone, curl, ...) so that load from elsewhere
-# on the machine falls on all three alike.
+TOOLS=(curl zoomfs zoomfs-pc rclone)
+# Interleaved (curl, zoomfs, zoomfs-pc, rclone, curl, ...) so that load
+# from elsewhere on the machine falls on all of them alike.
 for run in $(seq "$RUNS"); do
     echo "sequential run $run/$RUNS ($BYTES bytes)" >&2
     for t in "${TOOLS[@]}"; do seq_run "$t"; done
@@ -232,9 +273,11 @@ for run in $(seq "$RUNS"); do
     for t in "${TOOLS[@]}"; do par_run "$t"; done
 done
 ZHWM=$(status_kb "$ZPID" VmHWM)
+PHWM=$(status_kb "$PCPID" VmHWM)
 RHWM=$(status_kb "$RPID" VmHWM)
 CHWM=$(summary <"$RES/curl.hwm" | awk '{ print $3 }')
 unmount "$ZMNT" "$ZPID"
+unmount "$PMNT" "$PCPID"
 unmount "$RMNT" "$RPID"
 # zoomfs's bytes came from nginx (through the sim's 302), not the sim's CDN.
 [ "$(calls 'GET /rec/download/{fileKey}')" -gt 0 ] || die "zoomfs never asked for a download_url"
@@ -251,7 +294,7 @@ CGF=$(zfile "$CMNT" cg.bin)
 stat "$CGF" >/dev/null
 callgrind_control -z "$CPID" >>"$TMP/callgrind_control.log" 2>&1 || die "callgrind_control -z failed"
 drop_caches
-dd if="$CGF" of=/dev/null bs=128k 2>"$RES/cg.err" || die "zoomfs under callgrind: read failed"
+dd if="$CGF" of=/dev/null bs="$(cat_bs "$CGF")" 2>"$RES/cg.err" || die "zoomfs under callgrind: read failed"
 [ "$(dd_bytes "$RES/cg.err")" = "$CG_BYTES" ] || die "zoomfs under callgrind: short read"
 callgrind_control -d "$CPID" >>"$TMP/callgrind_control.log" 2>&1 || die "callgrind_control -d failed"
 IR=$(awk '/^summary:/ { print $2 }' "$TMP"/callgrind.out.*[0-9] 2>/dev/null | tail -n 1)
@@ -267,28 +310,29 @@ echo
 echo "zoomfs read benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, Linux $(uname -r)"
 echo "zoomfs $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'), $(nginx -v 2>&1 | sed 's/.*: //')," \
-    "$(rclone version 2>/dev/null | head -n 1), $(curl --version | head -n 1 | cut -d' ' -f1-2)"
-echo "file: $BYTES bytes; $RUNS runs; page cache dropped before every read; MB/s = 10^6 bytes/s"
+    "$(rclone version 2>/dev/null | sed -n 1p), $(curl --version | sed -n 1p | cut -d' ' -f1-2)"
+echo "file: $BYTES bytes over $SCHEME; $RUNS runs; page cache dropped before every read; MB/s = 10^6 bytes/s"
+echo "zoomfs: its defaults; zoomfs-pc: -o page_cache"
 echo
-printf '| %-6s | %-26s | %-7s | %-9s | %-8s | %-21s |\n' reader "MB/s median (min-max)" "vs curl" \
+printf '| %-10s | %-26s | %-7s | %-9s | %-8s | %-21s |\n' reader "MB/s median (min-max)" "vs curl" \
     "CPU s/GiB" "peak RSS" "4 KiB read ms med/p90"
-printf '|%s|%s|%s|%s|%s|%s|\n' -------- ---------------------------- --------- ----------- ---------- -----------------------
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------ ---------------------------- --------- ----------- ---------- -----------------------
 for t in "${TOOLS[@]}"; do
     read -r med min max _ <<<"$(summary <"$RES/$t.mbps")"
     read -r cpu _ <<<"$(summary <"$RES/$t.cpu")"
     read -r rmed _ _ rp90 <<<"$(summary <"$RES/$t.rand")"
-    case $t in curl) hwm=$CHWM ;; zoomfs) hwm=$ZHWM ;; rclone) hwm=$RHWM ;; esac
-    printf '| %-6s | %-26s | %-7s | %-9s | %-8s | %-21s |\n' "$t" \
+    case $t in curl) hwm=$CHWM ;; zoomfs) hwm=$ZHWM ;; zoomfs-pc) hwm=$PHWM ;; rclone) hwm=$RHWM ;; esac
+    printf '| %-10s | %-26s | %-7s | %-9s | %-8s | %-21s |\n' "$t" \
         "$(printf '%.0f (%.0f-%.0f)' "$med" "$min" "$max")" \
         "$(printf '%.2f' "$(calc "$med / $CMED")")" "$(printf '%.2f' "$cpu")" "$(fmt_mib "$hwm")" \
         "$(printf '%.2f / %.2f' "$rmed" "$rp90")"
 done
 echo
-printf '| %-6s | %-34s | %-7s |\n' reader "4 parallel readers: aggregate MB/s" "vs curl"
-printf '|%s|%s|%s|\n' -------- ------------------------------------ ---------
+printf '| %-10s | %-34s | %-7s |\n' reader "4 parallel readers: aggregate MB/s" "vs curl"
+printf '|%s|%s|%s|\n' ------------ ------------------------------------ ---------
 for t in "${TOOLS[@]}"; do
     read -r med min max _ <<<"$(summary <"$RES/$t.par")"
-    printf '| %-6s | %-34s | %-7s |\n' "$t" "$(printf '%.0f (%.0f-%.0f)' "$med" "$min" "$max")" \
+    printf '| %-10s | %-34s | %-7s |\n' "$t" "$(printf '%.0f (%.0f-%.0f)' "$med" "$min" "$max")" \
         "$(printf '%.2f' "$(calc "$med / $CPAR")")"
 done
 echo

@@ -46,7 +46,7 @@ packages=(
 # systemd Debian's nginx also enables its own service on port 80; the
 # benchmarks start their own on 127.0.0.1 and do not use it.
 if [ "$bench" = 1 ]; then
-    packages+=(nginx rclone valgrind)
+    packages+=(nginx rclone valgrind openssl)
 fi
 # The contract check runs Prism on Node.js: Debian's, unless the machine
 # already has a node (and its npm).
