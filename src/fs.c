@@ -756,7 +756,9 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
     /* A listing costs nothing per entry; readdirplus would make it cost
      * a request per entry. */
     conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-    /* The kernel offers the read-ahead of the mount's bdi (128 KiB unless
+    /* With -o page_cache, recordings are read by the kernel's read-ahead
+     * (without it they are direct_io: the reader's own reads arrive). The
+     * kernel offers the read-ahead of the mount's bdi (128 KiB unless
      * /sys/class/bdi/<dev>/read_ahead_kb says more) and keeps the smaller
      * of that and this: -o readahead can make the kernel's reads smaller,
      * not larger. Larger ones (up to max_write, 1 MiB, which libfuse gives

@@ -11,6 +11,7 @@ import json
 import mmap
 import os
 import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -184,3 +185,30 @@ def test_cat_reads_a_recording_a_mebibyte_at_a_time(sim, make_mount):
     reads = after["recording_reads"] - before["recording_reads"]
     # 48 reads of 1 MiB and the one that finds the end; 128 KiB reads: 385.
     assert BIG // MiB <= reads <= BIG // MiB + 2, reads
+
+
+def test_sendfile_and_splice_of_a_recording(sim, make_mount, tmp_path):
+    """Reads that bypass the page cache still serve the kernel's other
+    readers: sendfile(2) (what Python's shutil.copyfile uses), and splice
+    into a pipe."""
+    m = make_mount(sim)
+    path, key = files_of_size(sim, m, PAR)[0]
+    want = sim.file_info(key)["sha256"]
+    copy = tmp_path / "copy.mp4"
+    shutil.copyfile(path, copy)
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == want
+    with open(path, "rb") as src, open(copy, "wb") as dst:
+        sent = 0
+        while sent < PAR:
+            n = os.sendfile(dst.fileno(), src.fileno(), sent, PAR - sent)
+            assert n > 0
+            sent += n
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == want
+    r, w = os.pipe()
+    try:
+        with open(path, "rb") as src:
+            n = os.splice(src.fileno(), w, 65536, offset_src=4096)
+        assert os.read(r, n) == sim.download(key, 4096, 4096 + n - 1)
+    finally:
+        os.close(r)
+        os.close(w)
