@@ -171,6 +171,32 @@ def test_ttl_hides_and_then_shows_a_change_made_in_zoom(make_sim, make_mount):
     assert '"topic": "Renamed in the portal"' in open(path).read()
 
 
+def test_a_meeting_deleted_in_zoom_after_the_listing_is_gone_at_once(make_sim, make_mount):
+    """The portal deletes a meeting that a cached listing still names: its
+    first stat gets Zoom's 404 and answers ENOENT, the listing leaves it out
+    from then on (no entry stat cannot answer), nothing asks Zoom again
+    within dir_ttl, and the log says it once."""
+    s = make_sim(SMALL)
+    m = make_mount(s, opts={"dir_ttl": "600", "attr_ttl": "600"})
+    user = s.users()[0]
+    folder = m.path("users", user["email"], "meetings")
+    gone, kept = [str(x["id"]) for x in s.account()["meetings"][user["id"]][:2]]
+    assert {gone + ".json", kept + ".json"} <= set(os.listdir(folder))
+    s.api("DELETE", "/meetings/%s" % gone)  # from the portal, not through the mount
+    mark = s.mark()
+    for _ in range(3):
+        with pytest.raises(FileNotFoundError):
+            os.stat(folder / (gone + ".json"))
+        names = set(os.listdir(folder))
+        assert gone + ".json" not in names and kept + ".json" in names
+        for n in names:
+            os.stat(folder / n)
+    asked = [e for e in s.log(mark) if e["route"] == "GET /meetings/{meetingId}"]
+    assert [(e["path"].rsplit("/", 1)[1], e["status"]) for e in asked
+            if e["path"].endswith("/" + gone)] == [(gone, 404)], asked
+    assert m.read_log().count("not in Zoom") == 1
+
+
 def test_json_mtime_is_stable_across_remounts_and_moves_with_content(make_sim, make_mount,
                                                                       tmp_path):
     s = make_sim(SMALL)
