@@ -311,8 +311,7 @@ static void ahead_run(void *arg, size_t i)
     if (name && tree_name_fits(a->row, name) && !store_has(key)) {
         char *path = xasprintf("%s/%s", a->dir, name);
         JsonFile *f;
-        /* A listing cached before Zoom lost the object still names it. */
-        if (!store_is_absent(path) && store_object(a->row, &ids, value, path, &f) == 0) {
+        if (store_object(a->row, &ids, value, path, &f) == 0) {
             cacheval_unref(&f->base);
             stats_add(STAT_PREFETCHED, 1);
         }

@@ -208,6 +208,7 @@ void store_drop_row(const Row *row, const char *a)
 void store_forget_all(void)
 {
     cache_drop_prefix(cache, "");
+    strmap_clear(absent); /* what answered 404 is asked again too */
 }
 
 size_t json_cost(const json_t *json)
@@ -436,6 +437,10 @@ int store_list(const Row *row, const Ids *ids, const char *query, const char *ke
 int store_object(const Row *row, const Ids *ids, const char *key_value, const char *path,
                  JsonFile **out)
 {
+    /* A listing cached before Zoom lost the object still names it: one
+     * 404 per dir_ttl, whoever asks (a stat, the prefetch). */
+    if (store_is_absent(path))
+        return -ENOENT;
     int rc = cached(store_key(row, key_value, NULL), row, false, ids, NULL, path, (CacheVal **)out);
     if (rc == -ENOENT)
         store_absent(path, row->get);

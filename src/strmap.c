@@ -39,15 +39,30 @@ static void item_free(StrMap *m, Item *it)
     free(it);
 }
 
-void strmap_free(StrMap *m)
+static void free_items(StrMap *m)
 {
-    if (!m)
-        return;
-    for (size_t i = 0; i < m->nbuckets; i++)
+    for (size_t i = 0; i < m->nbuckets; i++) {
         for (Item *it = m->buckets[i], *n; it; it = n) {
             n = it->next;
             item_free(m, it);
         }
+        m->buckets[i] = NULL;
+    }
+}
+
+void strmap_clear(StrMap *m)
+{
+    pthread_mutex_lock(&m->lock);
+    free_items(m);
+    m->count = 0;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void strmap_free(StrMap *m)
+{
+    if (!m)
+        return;
+    free_items(m);
     free(m->buckets);
     pthread_mutex_destroy(&m->lock);
     free(m);

@@ -250,7 +250,8 @@ static int open_node(const Entry *e, Handle **h, unsigned *hints)
             *h = handle_new(H_STREAM);
             (*h)->stream = stream_open(m.download_url, m.size);
             (*h)->path = xstrdup(e->path);
-            /* Recording files never change: the page cache may keep them. */
+            /* Recording files never change: where the page cache holds
+             * them (fs.c decides), it may keep them across opens. */
             *hints = VFS_KEEP_CACHE | VFS_MEDIA;
         }
         media_info_free(&m);

@@ -96,7 +96,8 @@ int store_list(const Row *row, const Ids *ids, const char *query, const char *ke
                JsonVal **out);
 
 /* The object of a row's get endpoint, as a JSON file shown at path, cached
- * for attr_ttl under the row and key_value. A 404 marks path absent. */
+ * for attr_ttl under the row and key_value. A 404 marks path absent: it
+ * answers -ENOENT without a request for dir_ttl or until a refresh. */
 int store_object(const Row *row, const Ids *ids, const char *key_value, const char *path,
                  JsonFile **out);
 
@@ -159,7 +160,7 @@ void store_fill_media(struct stat *st, int64_t size, int64_t mtime, mode_t perm)
 
 /* ---- everything ------------------------------------------------------------ */
 
-/* Forgets every cached listing and object (a refresh). */
+/* Forgets every cached listing and object, and every 404 (a refresh). */
 void store_forget_all(void);
 
 #endif

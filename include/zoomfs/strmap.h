@@ -20,6 +20,8 @@ bool strmap_put(StrMap *m, const char *key, void *value);
 void *strmap_get(StrMap *m, const char *key, void *(*ref)(void *));
 bool strmap_has(StrMap *m, const char *key);
 void strmap_remove(StrMap *m, const char *key);
+/* Removes (and frees) every entry. */
+void strmap_clear(StrMap *m);
 size_t strmap_count(StrMap *m);
 
 #endif
