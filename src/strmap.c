@@ -52,10 +52,10 @@ static void free_items(StrMap *m)
 
 void strmap_clear(StrMap *m)
 {
-    pthread_mutex_lock(&m->lock);
+    lock(&m->lock);
     free_items(m);
     m->count = 0;
-    pthread_mutex_unlock(&m->lock);
+    unlock(&m->lock);
 }
 
 void strmap_free(StrMap *m)
