@@ -478,13 +478,21 @@ static void users_destroy(CacheVal *v)
     free(u);
 }
 
-/* Takes users (the listing), keeps what it needs, frees the rest. */
+static int by_folder_name(const void *a, const void *b)
+{
+    return strcmp(((const NamedItem *)a)->name, ((const NamedItem *)b)->name);
+}
+
+/* Takes users (the listing), keeps what it needs, frees the rest. Users are
+ * kept in byte order of their folder names, the order rsync and find go
+ * in, so that a walk across them can be followed (walk.c). */
 static Users *users_new(json_t *users)
 {
     Users *u = xcalloc(1, sizeof(*u));
     u->base.refs = 1;
     u->base.destroy = users_destroy;
     NamedItem *names = naming_users(users, &u->count);
+    qsort(names, u->count, sizeof(*names), by_folder_name);
     u->users = xcalloc(u->count, sizeof(*u->users));
     u->by_name = strmap_new(NULL);
     for (size_t i = 0; i < u->count; i++) {
@@ -558,6 +566,21 @@ void store_users_each(const Users *users, NodeAddName add, void *ctx)
     for (size_t i = 0; i < users->count; i++)
         if (add(ctx, users->users[i].name, true))
             break;
+}
+
+size_t store_users_count(const Users *users)
+{
+    return users->count;
+}
+
+const char *store_users_name(const Users *users, size_t i)
+{
+    return users->users[i].name;
+}
+
+size_t store_users_index(const Users *users, const char *name)
+{
+    return (size_t)(uintptr_t)strmap_get(users->by_name, name, NULL) - 1;
 }
 
 int store_user(const char *name, UserRef *u)

@@ -124,8 +124,13 @@ typedef struct {
 
 int store_users(Users **out);
 void store_users_drop(Users *users);
-/* Calls add() with each user folder's name. */
+/* Calls add() with each user folder's name, in byte order. */
 void store_users_each(const Users *users, NodeAddName add, void *ctx);
+/* The users by position in that order: how many, the folder name of the
+ * i-th, the position of a folder name (SIZE_MAX: no such user). */
+size_t store_users_count(const Users *users);
+const char *store_users_name(const Users *users, size_t i);
+size_t store_users_index(const Users *users, const char *name);
 /* The user whose folder is name (their email, made safe and unique). */
 int store_user(const char *name, UserRef *u);
 void user_ref_drop(UserRef *u);
