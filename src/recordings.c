@@ -174,6 +174,23 @@ static int month_from_zoom(const Ids *ids, const char *month, MonthVal **out)
     return 0;
 }
 
+typedef struct {
+    const Ids *ids;
+    const char *month;
+} MonthFetch;
+
+static int month_fetch(void *ctx, CacheVal **out)
+{
+    MonthFetch *f = ctx;
+    MonthVal *m = recordings_settled(f->month) ? month_from_disk(f->ids->user, f->month) : NULL;
+    int rc = m ? 0 : month_from_zoom(f->ids, f->month, &m);
+    if (rc == 0)
+        *out = &m->base;
+    return rc;
+}
+
+/* A month's listing, fetched once however many ask at the same time (a
+ * reader and the walk fetching ahead of it). */
 static int month_listing(const TreePath *tp, MonthVal **out)
 {
     UserRef u;
@@ -183,15 +200,11 @@ static int month_listing(const TreePath *tp, MonthVal **out)
     if (rc == 0 &&
         (!month_in_range(tp->month, u.created) || naming_month_range(tp->month, from, to) != 0))
         rc = -ENOENT;
-    char *key = rc == 0 ? store_key(store_row(NODE_MONTH), u.key, tp->month) : NULL;
-    if (key && !(*out = (MonthVal *)store_get(key))) {
-        *out = recordings_settled(tp->month) ? month_from_disk(u.key, tp->month) : NULL;
-        if (!*out)
-            rc = month_from_zoom(&ids, tp->month, out);
-        if (rc == 0)
-            store_put(key, &(*out)->base, store_dir_ttl_ms());
+    if (rc == 0) {
+        MonthFetch f = {&ids, tp->month};
+        rc = store_once(store_key(store_row(NODE_MONTH), u.key, tp->month), store_dir_ttl_ms(),
+                        month_fetch, &f, (CacheVal **)out);
     }
-    free(key);
     user_ref_drop(&u);
     return rc;
 }
