@@ -21,6 +21,8 @@
 #include "zoomfs/store.h"
 #include "zoomfs/stream.h"
 #include "zoomfs/util.h"
+#include "zoomfs/vfs.h"
+#include "zoomfs/walk.h"
 
 #include <fuse_lowlevel.h>
 #include <malloc.h>
@@ -309,6 +311,7 @@ static void start_middle(void)
     scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
     prefetch_init(cfg.prefetch);
+    walk_init(cfg.prefetch, vfs_visit);
 }
 
 static void stop_all(void)
@@ -316,6 +319,7 @@ static void stop_all(void)
     stream_cleanup();
     scratch_cleanup();
     prefetch_cleanup();
+    walk_cleanup();
     store_cleanup();
     cdn_cleanup();
     ledger_close();

@@ -12,6 +12,7 @@
 #include "zoomfs/stats.h"
 #include "zoomfs/stream.h"
 #include "zoomfs/util.h"
+#include "zoomfs/walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,6 +147,7 @@ int vfs_getattr(const char *path, struct stat *st)
         store_fill_file(st, edit_pending_size(path), wall_seconds(), 0666);
         return 0;
     case AT_NODE:
+        walk_saw(&r.e, false);
         return node_getattr(&r.e, st);
     case AT_OTHER:
         return -ENOENT;
@@ -163,6 +165,7 @@ int vfs_readdir(const char *path, NodeAdd add, void *ctx)
     const Row *row = r.e.tp.row;
     if (!(row->flags & ROW_DIR))
         return -ENOTDIR;
+    walk_saw(&r.e, true);
     /* Fixed children come from the rows, those from Zoom from the kind. */
     size_t ntable;
     const Row *table = store_rows(&ntable);
@@ -185,6 +188,18 @@ int vfs_readdir(const char *path, NodeAdd add, void *ctx)
         edit_list_pending(path, add, ctx);
     }
     return rc;
+}
+
+static int ignore_name(void *ctx, const char *name, bool is_dir)
+{
+    (void)ctx, (void)name, (void)is_dir;
+    return 0;
+}
+
+int vfs_visit(const char *path, bool list)
+{
+    struct stat st;
+    return list ? vfs_readdir(path, ignore_name, NULL) : vfs_getattr(path, &st);
 }
 
 /* ---- open files ------------------------------------------------------------- */

@@ -20,6 +20,7 @@ typedef enum {
     STAT_REFRESHES,
     STAT_PREFETCHED,
     STAT_RECORDING_READS, /* reads of recording files the kernel sent */
+    STAT_WALKED_AHEAD,    /* user folders fetched ahead of a walk (walk.c) */
     STAT__COUNT
 } StatCounter;
 

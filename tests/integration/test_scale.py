@@ -145,3 +145,71 @@ def test_memory_does_not_grow_with_the_paths_visited(make_sim, make_mount):
     assert g2["inodes"] <= 1500 + 1500 // 10, g2  # the worker trims in batches
     growth = (g2["rss_bytes"] - g1["rss_bytes"]) / rest
     assert growth < 400, "%.0f bytes a path (%s -> %s)" % (growth, g1, g2)
+
+
+# --------------------------------------------------------------------------
+# A walk across users (rsync -a users/, find, ls -R): what it asked of one
+# user's folder is asked ahead of it of the next users, 8 users at a time,
+# with the same requests as without.
+
+def api_counts(s):
+    """The API requests zoomsim served, by route (not the token's, nor the CDN's)."""
+    return {route: sum(by.values()) for route, by in s.counters().items()
+            if not route.startswith(("POST /oauth", "GET /cdn", "GET /rec/"))}
+
+
+def walk_twice(make_sim, make_mount, tmp_path, command, opts=None):
+    """Runs command (with {src} and {dst}) over users/ of a fresh mount of
+    one account, one by one (prefetch=0) and then with the default; returns
+    both mounts' API requests, the peaks of requests at once and the second
+    mount."""
+    s = make_sim(["--users", "14", "--seed", "71", "--meetings", "2", "--instances", "1",
+                  "--months", "3", "--file-size", "4096", "--latency", "20"])
+    found = []
+    for i, extra in enumerate([{"prefetch": "0"}, {}]):
+        o = dict(opts or {})
+        o.update(extra)
+        m = make_mount(s, opts=o)
+        os.listdir(m.path("users"))
+        s.reset()
+        dst = tmp_path / ("dst%d" % i)
+        dst.mkdir()
+        run([a.format(src=m.path("users"), dst=dst) for a in command], timeout=600)
+        found.append((api_counts(s), s.request("GET", "/_sim/concurrency")["max_in_flight"], m))
+    return found
+
+
+def test_rsync_across_users_is_fetched_ahead_with_the_same_requests(make_sim, make_mount,
+                                                                    tmp_path):
+    (alone, alone_peak, _), (ahead, peak, m) = walk_twice(
+        make_sim, make_mount, tmp_path, ["rsync", "-a", "{src}/", "{dst}/"])
+    assert alone_peak == 1
+    assert ahead == alone, (ahead, alone)
+    for route in ("GET /users/{userId}", "GET /users/{userId}/settings",
+                  "GET /users/{userId}/meetings", "GET /users/{userId}/recordings"):
+        assert alone.get(route, 0) >= 10, (route, alone)  # 12 of 14 users have an id
+    assert stat_value(m, "walked_ahead") >= 14 // 2
+    assert 3 <= peak <= 8 + 1, peak
+
+
+def test_a_walk_that_stats_no_file_fetches_no_file_ahead(make_sim, make_mount, tmp_path):
+    """ls -R lists folders and stats nothing: no user.json is fetched for it,
+    ahead or not; the folders' own listings are."""
+    (alone, _, _), (ahead, peak, m) = walk_twice(
+        make_sim, make_mount, tmp_path, ["ls", "-R", "{src}"])
+    assert ahead == alone, (ahead, alone)
+    assert alone.get("GET /users/{userId}", 0) == 0, alone
+    assert stat_value(m, "walked_ahead") >= 14 // 2 and peak >= 3
+
+
+def test_a_walk_slower_than_the_ttl_is_not_fetched_ahead(make_sim, make_mount, tmp_path):
+    """Fetched further ahead than the walk gets within the ttl, objects
+    would be fetched twice; a walk that takes a second a user with attr_ttl=1
+    is fetched ahead of by no one."""
+    script = ("for u in {src}/*/; do ls \"$u\" >/dev/null; stat -c %s \"$u\"user.json; "
+              "sleep 0.6; done")
+    (alone, _, _), (ahead, _, m) = walk_twice(
+        make_sim, make_mount, tmp_path, ["sh", "-c", script, "{dst}"],
+        opts={"attr_ttl": "1", "dir_ttl": "1"})
+    assert ahead == alone, (ahead, alone)
+    assert stat_value(m, "walked_ahead") == 0

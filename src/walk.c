@@ -1,0 +1,196 @@
+/* walk: what a walk across the users' folders asked of one user, asked
+ * ahead of it of the users after. */
+#include "zoomfs/walk.h"
+
+#include "zoomfs/op.h"
+#include "zoomfs/prefetch.h"
+#include "zoomfs/stats.h"
+#include "zoomfs/util.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the walk asked under one user's folder, as paths below it: the
+ * kinds that cost a request per user, whoever the user is. The objects
+ * inside a folder are fetched ahead by node.c once the walk is in it. */
+#define MAX_SEEN 160 /* a month folder for each of ten years, and the rest */
+
+typedef struct {
+    char *below; /* "user.json", "recordings/2026-11"; "" for the folder itself */
+    bool list;
+} Seen;
+
+typedef struct {
+    Seen *seen;
+    size_t n;
+} Profile;
+
+static struct {
+    pthread_mutex_t lock;
+    size_t ahead;
+    WalkVisit visit;
+    char *user;        /* the folder the walk is in; NULL before the first */
+    size_t position;   /* its position among the users (store_users_index) */
+    int64_t since_ms;  /* when the walk went into it */
+    Profile seen;      /* what the walk asked in it so far */
+    size_t fetched_to; /* the users before this position were handed out */
+} W = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A prefetch worker replaying a walk: what it asks is not the walk's. */
+static __thread bool replaying;
+
+static void profile_free(Profile *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->seen[i].below);
+    free(p->seen);
+    *p = (Profile){0};
+}
+
+void walk_init(int ahead, WalkVisit visit)
+{
+    W.ahead = ahead > 0 ? (size_t)ahead : 0;
+    W.visit = W.ahead ? visit : NULL;
+}
+
+void walk_cleanup(void)
+{
+    lock(&W.lock);
+    free(W.user);
+    W.user = NULL;
+    profile_free(&W.seen);
+    W.visit = NULL;
+    unlock(&W.lock);
+}
+
+/* ---- replaying a walk for the users ahead of it ---------------------------- */
+
+typedef struct {
+    Profile profile;
+    char **users; /* folder names */
+    size_t n;
+    WalkVisit visit;
+} Replay;
+
+static void replay_run(void *arg, size_t i)
+{
+    Replay *r = arg;
+    const ZoomClient *client = store_client();
+    if (client->busy && client->busy())
+        return; /* the account's rate limit is for the walk itself now */
+    replaying = true;
+    for (size_t k = 0; k < r->profile.n && op_check() == 0; k++) {
+        const Seen *s = &r->profile.seen[k];
+        char *path = xasprintf("/users/%s%s%s", r->users[i], *s->below ? "/" : "", s->below);
+        /* Errors are the walk's to meet and report when it gets there. */
+        r->visit(path, s->list);
+        free(path);
+    }
+    replaying = false;
+    stats_add(STAT_WALKED_AHEAD, 1);
+}
+
+static void replay_done(void *arg)
+{
+    Replay *r = arg;
+    profile_free(&r->profile);
+    for (size_t i = 0; i < r->n; i++)
+        free(r->users[i]);
+    free(r->users);
+    free(r);
+}
+
+/* ---- following the walk ---------------------------------------------------- */
+
+/* The walk went into the folder of the user at position `at`. Called
+ * locked; takes last (what it asked in the folder before). */
+static void went_into(const Users *users, size_t at, Profile last)
+{
+    int64_t now = now_ms(), step = now - W.since_ms;
+    /* The next folder, or the one after: rsync puts a name before another
+     * that it is the start of ("a@b.com.au" before "a@b.com"). */
+    bool going_on = W.user && at > W.position && at <= W.position + 2;
+    free(W.user);
+    W.user = xstrdup(store_users_name(users, at));
+    W.position = at;
+    W.since_ms = now;
+    if (!going_on) {
+        W.fetched_to = at + 1;
+        profile_free(&last);
+        return;
+    }
+    /* What is fetched for a user n folders ahead is asked for about n
+     * steps later; past its ttl it would be fetched twice. A walk slowed by
+     * the bytes it copies is not fetched ahead of at all. */
+    int64_t ttl =
+        store_attr_ttl_ms() < store_dir_ttl_ms() ? store_attr_ttl_ms() : store_dir_ttl_ms();
+    size_t window = W.ahead;
+    while (window > 0 && (int64_t)window * step > ttl / 2)
+        window--;
+    size_t count = store_users_count(users);
+    size_t from = W.fetched_to > at + 1 ? W.fetched_to : at + 1;
+    size_t to = at + 1 + window < count ? at + 1 + window : count;
+    if (last.n == 0 || to <= from) {
+        profile_free(&last);
+        return;
+    }
+    Replay *r = xcalloc(1, sizeof(*r));
+    r->profile = last;
+    r->visit = W.visit;
+    r->n = to - from;
+    r->users = xcalloc(r->n, sizeof(*r->users));
+    for (size_t i = from; i < to; i++)
+        r->users[i - from] = xstrdup(store_users_name(users, i));
+    W.fetched_to = to;
+    prefetch_batch(to - from, replay_run, r, replay_done);
+}
+
+static void note(const char *below, bool list)
+{
+    for (size_t i = 0; i < W.seen.n; i++)
+        if (W.seen.seen[i].list == list && strcmp(W.seen.seen[i].below, below) == 0)
+            return;
+    if (W.seen.n == MAX_SEEN)
+        return;
+    if ((W.seen.n & (W.seen.n - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
+        W.seen.seen = xrealloc(W.seen.seen, (W.seen.n ? 2 * W.seen.n : 1) * sizeof(Seen));
+    W.seen.seen[W.seen.n++] = (Seen){xstrdup(below), list};
+}
+
+static bool worth_following(NodeKind k, bool list)
+{
+    if (list)
+        return k == NODE_USER || k == NODE_MEETINGS || k == NODE_WEBINARS || k == NODE_MONTH;
+    return k == NODE_USER_JSON || k == NODE_SETTINGS_JSON;
+}
+
+void walk_saw(const Entry *e, bool list)
+{
+    static const char users_dir[] = "/users/";
+    if (!W.visit || replaying || !worth_following(e->tp.kind, list) ||
+        strncmp(e->path, users_dir, sizeof(users_dir) - 1) != 0)
+        return;
+    const char *user = e->tp.user;
+    const char *below = e->path + sizeof(users_dir) - 1 + strlen(user);
+    below += *below == '/';
+    Users *users = NULL;
+    /* Held by the listing of the folder the walk is in: no request. */
+    if (e->tp.kind == NODE_USER && store_users(&users) != 0)
+        return;
+    lock(&W.lock);
+    if (users && W.visit && (!W.user || strcmp(W.user, user) != 0)) {
+        size_t at = store_users_index(users, user);
+        Profile last = W.seen;
+        W.seen = (Profile){0};
+        if (at != SIZE_MAX)
+            went_into(users, at, last);
+        else
+            profile_free(&last);
+    }
+    if (W.user && strcmp(W.user, user) == 0)
+        note(below, list);
+    unlock(&W.lock);
+    store_users_drop(users);
+}
