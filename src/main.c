@@ -35,7 +35,7 @@ static struct {
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout, settled_ttl;
-    int max_inodes, prefetch, cache_mb, page_cache;
+    int readahead_total, max_inodes, prefetch, cache_mb, page_cache;
     int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -45,6 +45,7 @@ static struct {
          .gid = -1,
          .umask = -1,
          .readahead = -1,
+         .readahead_total = -1,
          .settled_ttl = -1,
          .max_inodes = -1,
          .prefetch = -1,
@@ -80,6 +81,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("gid=%d", gid),
     OPT("umask=%o", umask),
     OPT("readahead=%d", readahead),
+    OPT("readahead_total=%d", readahead_total),
     OPT("io_timeout=%d", io_timeout),
     OPT("connect_timeout=%d", connect_timeout),
     OPT("op_timeout=%d", op_timeout),
@@ -120,6 +122,9 @@ static void usage(const char *prog)
            "    -o uid=N,gid=N          owner of every file (default: the mounting user)\n"
            "    -o umask=M              octal umask (default 077: 0700 dirs, 0600 files)\n"
            "    -o readahead=BYTES      largest sequential read-ahead (default 8388608)\n"
+           "    -o readahead_total=BYTES  read-ahead memory of all open recordings\n"
+           "                            together; beyond it windows shrink (default\n"
+           "                            50331648)\n"
            "    -o page_cache           recordings stay in the kernel's page cache: a\n"
            "                            second read is free and a shared mmap works,\n"
            "                            streaming is slower (default: they bypass it)\n"
@@ -205,6 +210,8 @@ static void apply_numbers(void)
         cfg.store.umask = (mode_t)(opt.umask & 0777);
     if (opt.readahead > 0)
         cfg.readahead_max = (size_t)opt.readahead;
+    if (opt.readahead_total >= 0)
+        cfg.readahead_total = (size_t)opt.readahead_total;
     if (opt.io_timeout > 0)
         cfg.io_timeout = opt.io_timeout;
     if (opt.connect_timeout > 0)
@@ -308,6 +315,7 @@ static void start_middle(void)
     store_init(zoom_client(), &cfg.store, rows, nrows);
     scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
+    stream_budget(cfg.readahead_total);
     prefetch_init(cfg.prefetch);
 }
 
