@@ -28,6 +28,10 @@ void config_defaults(Config *c)
     c->store.gid = getgid();
     c->store.umask = 077;
     c->readahead_max = 8u << 20;
+    /* One reader of the 8 MiB window holds at most 11 MiB of chunks (the
+     * window and the chunks being read): four readers keep their whole
+     * windows, more share 48 MiB. */
+    c->readahead_total = 48u << 20;
     c->connect_timeout = 10;
     c->io_timeout = 30;
     c->retry_max = 5;

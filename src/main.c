@@ -37,7 +37,7 @@ static struct {
     char *recording_delete;
     int dir_ttl, attr_ttl, ro;
     int uid, gid, umask, readahead, io_timeout, connect_timeout, op_timeout, settled_ttl;
-    int max_inodes, prefetch, cache_mb, page_cache;
+    int readahead_total, max_inodes, prefetch, cache_mb, page_cache;
     int show_help, show_version, foreground, check;
     char *positional[2]; /* [SOURCE] MOUNTPOINT */
     int npositional;
@@ -47,6 +47,7 @@ static struct {
          .gid = -1,
          .umask = -1,
          .readahead = -1,
+         .readahead_total = -1,
          .settled_ttl = -1,
          .max_inodes = -1,
          .prefetch = -1,
@@ -82,6 +83,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("gid=%d", gid),
     OPT("umask=%o", umask),
     OPT("readahead=%d", readahead),
+    OPT("readahead_total=%d", readahead_total),
     OPT("io_timeout=%d", io_timeout),
     OPT("connect_timeout=%d", connect_timeout),
     OPT("op_timeout=%d", op_timeout),
@@ -122,6 +124,9 @@ static void usage(const char *prog)
            "    -o uid=N,gid=N          owner of every file (default: the mounting user)\n"
            "    -o umask=M              octal umask (default 077: 0700 dirs, 0600 files)\n"
            "    -o readahead=BYTES      largest sequential read-ahead (default 8388608)\n"
+           "    -o readahead_total=BYTES  read-ahead memory of all open recordings\n"
+           "                            together; beyond it windows shrink (default\n"
+           "                            50331648)\n"
            "    -o page_cache           recordings stay in the kernel's page cache: a\n"
            "                            second read is free and a shared mmap works,\n"
            "                            streaming is slower (default: they bypass it)\n"
@@ -207,6 +212,8 @@ static void apply_numbers(void)
         cfg.store.umask = (mode_t)(opt.umask & 0777);
     if (opt.readahead > 0)
         cfg.readahead_max = (size_t)opt.readahead;
+    if (opt.readahead_total >= 0)
+        cfg.readahead_total = (size_t)opt.readahead_total;
     if (opt.io_timeout > 0)
         cfg.io_timeout = opt.io_timeout;
     if (opt.connect_timeout > 0)
@@ -310,6 +317,7 @@ static void start_middle(void)
     store_init(zoom_client(), &cfg.store, rows, nrows);
     scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
+    stream_budget(cfg.readahead_total);
     prefetch_init(cfg.prefetch);
     walk_init(cfg.prefetch, vfs_visit);
 }

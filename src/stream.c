@@ -4,10 +4,12 @@
 
 #include "zoomfs/http.h"
 #include "zoomfs/op.h"
+#include "zoomfs/stats.h"
 #include "zoomfs/util.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,24 +29,84 @@
 #define SEQ_BEHIND    ((int64_t)2 << 20)
 #define SEQ_AHEAD     ((int64_t)1 << 20)
 #define WAIT_SLICE_MS 100 /* how often a waiting reader checks its operation */
+/* The smallest read-ahead window a fair share of the budget cuts to: below
+ * it, requests get too small to be worth a worker. */
+#define SHARE_MIN 4
 
 static const ZoomClient *client;
 static size_t readahead_max;
+
+/* Chunk memory of all streams together. A buffer for read-ahead is taken
+ * only while `held` stays within `budget`; a reader's own fetch always gets
+ * one (it must not fail or wait for memory). Once read-ahead is refused,
+ * streams give back the chunks their readers are done with (give_back), so
+ * held exceeds the budget by at most the chunks readers are reading now and
+ * the one each read last; and the windows shrink to a fair share
+ * (fair_window). Atomics, not a lock: touched once per buffer allocated or
+ * freed, and once per read to see whether the budget is tight. */
+static size_t budget = SIZE_MAX;
+static size_t held, held_peak; /* bytes of chunk buffers allocated now, and at most */
 
 /* Read-ahead workers outlive the files they serve by at most one request;
  * the unmount waits for them (and cuts their transfers short) before the
  * HTTP client goes away under them. */
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t workers_gone = PTHREAD_COND_INITIALIZER;
-static int workers;
+static int workers; /* also read unlocked, atomically: the streams reading ahead */
 
 /* The view armed on this thread (fs_read's), or NULL. */
 static __thread StreamView *armed;
+
+static int64_t held_now(void)
+{
+    return (int64_t)__atomic_load_n(&held, __ATOMIC_RELAXED);
+}
+
+static int64_t held_most(void)
+{
+    return (int64_t)__atomic_load_n(&held_peak, __ATOMIC_RELAXED);
+}
 
 void stream_init(const ZoomClient *c, size_t ra_max)
 {
     client = c;
     readahead_max = ra_max < CHUNK ? CHUNK : ra_max;
+    stats_gauge("readahead_bytes", held_now);
+    stats_gauge("readahead_peak", held_most);
+}
+
+void stream_budget(size_t total)
+{
+    budget = total;
+}
+
+/* Counts one more chunk buffer: always for a reader's own fetch, for
+ * read-ahead only while it fits in the budget. */
+static bool budget_take(bool ahead)
+{
+    size_t now = __atomic_load_n(&held, __ATOMIC_RELAXED);
+    do {
+        if (ahead && now + CHUNK > budget)
+            return false;
+    } while (!__atomic_compare_exchange_n(&held, &now, now + CHUNK, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    now += CHUNK;
+    size_t peak = __atomic_load_n(&held_peak, __ATOMIC_RELAXED);
+    while (now > peak && !__atomic_compare_exchange_n(&held_peak, &peak, now, true,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+    return true;
+}
+
+static void budget_put(void)
+{
+    __atomic_sub_fetch(&held, CHUNK, __ATOMIC_RELAXED);
+}
+
+/* Would read-ahead be refused a buffer now? */
+static bool budget_tight(void)
+{
+    return __atomic_load_n(&held, __ATOMIC_RELAXED) + CHUNK > budget;
 }
 
 void stream_cleanup(void)
@@ -134,16 +196,20 @@ static size_t chunk_len(const Stream *s, int64_t index)
 }
 
 /* Chunk index's slot marked for this thread to fetch into, or NULL when
- * someone else fetches into it or reads another chunk from it. Called
+ * someone else fetches into it or reads another chunk from it, or when
+ * read-ahead (ahead) would need a buffer the budget has no room for. Called
  * locked. */
-static Chunk *claim(Stream *s, int64_t index)
+static Chunk *claim(Stream *s, int64_t index, bool ahead)
 {
     Chunk *c = slot_of(s, index);
     if (c->fetching || (c->index != index && c->pins))
         return NULL;
     if (c->index != index) {
-        if (!c->data)
+        if (!c->data) {
+            if (!budget_take(ahead))
+                return NULL;
             c->data = xmalloc(CHUNK);
+        }
         c->index = index;
         c->len = chunk_len(s, index);
         c->filled = 0;
@@ -223,8 +289,11 @@ static void stream_unref(Stream *s)
     unlock(&s->lock);
     if (!last)
         return;
-    for (size_t i = 0; i < s->nslots; i++)
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (s->slots[i].data)
+            budget_put();
         free(s->slots[i].data);
+    }
     free(s->slots);
     pthread_cond_destroy(&s->cond);
     pthread_cond_destroy(&s->work);
@@ -252,7 +321,7 @@ static size_t take_batch(Stream *s, Chunk **batch)
             break;
         if (c->index == i && c->fetching)
             break;
-        if (!(c = claim(s, i)))
+        if (!(c = claim(s, i, true)))
             break;
         batch[n++] = c;
     }
@@ -294,7 +363,7 @@ static void *ahead_worker(void *arg)
     stream_unref(s);
     http_thread_done();
     lock(&workers_lock);
-    if (--workers == 0)
+    if (__atomic_sub_fetch(&workers, 1, __ATOMIC_RELAXED) == 0)
         pthread_cond_broadcast(&workers_gone);
     unlock(&workers_lock);
     return NULL;
@@ -332,16 +401,29 @@ void stream_close(Stream *s)
     stream_unref(s);
 }
 
+/* The most chunks s may fetch ahead: max_ahead, or less when the budget
+ * shared equally among the streams reading ahead (those with a worker) is
+ * less; SHARE_MIN at least (the budget still has the last word). */
+static size_t fair_window(const Stream *s)
+{
+    size_t streams = (size_t)__atomic_load_n(&workers, __ATOMIC_RELAXED) + !s->worker_running;
+    size_t share = budget / CHUNK / streams;
+    if (share < SHARE_MIN)
+        share = SHARE_MIN;
+    return share < s->max_ahead ? share : s->max_ahead;
+}
+
 /* A sequential read of chunks [first, last]: the worker is to fetch them
  * (the reader waits for their bytes) and the window after them, which
- * doubles with each read in a row up to max_ahead. It is asked for more
+ * doubles with each read in a row up to fair_window. It is asked for more
  * only once half the window (or a batch) is missing, so that its requests
  * stay large. Called locked. */
 static void read_ahead(Stream *s, int64_t first, int64_t last)
 {
     size_t window = (size_t)1 << (s->run < 16 ? s->run : 16);
-    if (window > s->max_ahead)
-        window = s->max_ahead;
+    size_t most = fair_window(s);
+    if (window > most)
+        window = most;
     int64_t end = last + 1 + (int64_t)window;
     if (end > s->nindex)
         end = s->nindex;
@@ -361,12 +443,12 @@ static void read_ahead(Stream *s, int64_t first, int64_t last)
         pthread_t t;
         s->refs++;
         lock(&workers_lock);
-        workers++;
+        __atomic_add_fetch(&workers, 1, __ATOMIC_RELAXED);
         unlock(&workers_lock);
         if (pthread_create(&t, NULL, ahead_worker, s) != 0) {
             s->refs--;
             lock(&workers_lock);
-            workers--;
+            __atomic_sub_fetch(&workers, 1, __ATOMIC_RELAXED);
             unlock(&workers_lock);
             return; /* no read-ahead: reads still work */
         }
@@ -449,12 +531,12 @@ static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, boo
         /* Missing, or what came of it is not enough and nobody goes on: ours. */
         Chunk *batch[STREAM_VIEW_MAX + 1];
         size_t n = 0;
-        batch[n++] = claim(s, index);
+        batch[n++] = claim(s, index, false);
         for (int64_t i = index + 1; i <= last && n < STREAM_VIEW_MAX + 1; i++) {
             Chunk *d = slot_of(s, i);
             if (d->index == i && (d->filled > 0 || d->fetching))
                 break;
-            if (!(d = claim(s, i)))
+            if (!(d = claim(s, i, false)))
                 break;
             batch[n++] = d;
         }
@@ -515,6 +597,28 @@ static int pin_range(Stream *s, int64_t off, size_t len, StreamView *v)
     return -err;
 }
 
+/* When the budget is tight: frees the buffers of s's chunks that are no
+ * longer wanted, so that other streams can read ahead — those behind chunk
+ * `from` (where a read just ended; it may go on in that chunk) and those
+ * past the read-ahead window (left by a seek). A late read of a freed chunk
+ * fetches it again. With room in the budget the buffers stay for the slots
+ * to reuse, as without a budget. Called locked. */
+static void give_back(Stream *s, int64_t from)
+{
+    if (!budget_tight())
+        return;
+    int64_t to = s->ahead_end > from ? s->ahead_end : from + 1;
+    for (size_t i = 0; i < s->nslots; i++) {
+        Chunk *c = &s->slots[i];
+        if (c->data && !c->pins && !c->fetching && (c->index < from || c->index >= to)) {
+            free(c->data);
+            c->data = NULL;
+            c->index = -1;
+            budget_put();
+        }
+    }
+}
+
 void stream_view_release(StreamView *v)
 {
     if (!v || v->n == 0)
@@ -522,6 +626,7 @@ void stream_view_release(StreamView *v)
     Stream *s = v->s;
     lock(&s->lock);
     unpin(s, v->first, (size_t)v->n);
+    give_back(s, v->first + v->n - 1);
     unlock(&s->lock);
     v->n = 0;
     stream_unref(s);

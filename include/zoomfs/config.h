@@ -50,6 +50,8 @@ typedef struct {
     int retry_budget;     /* seconds all attempts of one request may take */
     int op_timeout;       /* seconds one operation (read, listing, save) may take */
     char *ledger_path;    /* NULL: default under the cache dir; "none": memory only */
+    /* bytes the chunks of all open recordings together may hold for read-ahead */
+    size_t readahead_total;
     int log_level;
     bool foreground;
 } Config;

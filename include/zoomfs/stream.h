@@ -17,6 +17,12 @@
 #include <sys/uio.h>
 
 void stream_init(const ZoomClient *client, size_t readahead_max);
+/* Bounds the chunk memory of all open streams together (no bound until
+ * called): read-ahead gets buffers only while they fit, and windows shrink
+ * to a fair share when they do not; a read's own chunks always get memory,
+ * so reads never fail or wait for it. .zoomfs/stats shows readahead_bytes
+ * (held now) and readahead_peak. */
+void stream_budget(size_t total);
 void stream_cleanup(void);
 
 typedef struct Stream Stream;

@@ -284,7 +284,7 @@ def test_version_and_help():
     text = (h.stdout + h.stderr).decode()
     assert "usage:" in text
     for opt in ("api_url=", "oauth_url=", "cafile=", "config=", "ro", "dir_ttl=",
-                "attr_ttl=", "since=", "uid=", "gid=", "umask=", "readahead=",
+                "attr_ttl=", "since=", "uid=", "gid=", "umask=", "readahead=", "readahead_total=",
                 "recording_delete=", "loglevel=", "ledger=", "metadata_cache=", "settled_ttl=",
                 "max_inodes=", "cache_mb=", "prefetch=", "page_cache", "op_timeout=", "-f"):
         assert opt in text, "--help does not mention %s" % opt

@@ -143,6 +143,55 @@ def test_four_parallel_readers_in_bounded_memory(sim, make_mount):
     assert grew < 72, "zoomfs VmRSS grew by %.1f MiB" % grew
 
 
+def test_parallel_readers_share_the_read_ahead_budget(sim, make_mount):
+    """-o readahead_total bounds the chunk memory of all open recordings
+    together: twelve readers at once (four files, each opened three times:
+    a stream per open) get every byte right, and the chunks held, which
+    .zoomfs/stats counts exactly, stayed within the budget but for what
+    readers fetch for themselves (a read is never refused memory). Without
+    the budget each stream holds its 8 MiB window: about 120 MiB."""
+    budget = 8 * MiB
+    m = make_mount(sim, opts={"readahead_total": budget})
+    found = files_of_size(sim, m, PAR)[:4]
+    assert len(found) == 4
+    jobs = [(p, sim.file_info(k)["sha256"]) for p, k in found for _ in range(3)]
+    digests = [None] * len(jobs)
+
+    def read(i):
+        digests[i] = read_in_steps(jobs[i][0])
+
+    readers = [threading.Thread(target=read, args=(i,)) for i in range(len(jobs))]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    assert digests == [want for _, want in jobs]
+    stats, _ = m.stats()
+    peak = stats["readahead_peak"]
+    print("%d readers, budget %d MiB: peak %.2f MiB" % (len(jobs), budget // MiB, peak / MiB))
+    # Beyond the budget only the readers' own chunks: with reads of 128 KiB,
+    # the chunk a reader reads now and the one it read last (its next read
+    # may go on in it; the others behind it are given back).
+    assert peak <= budget + len(jobs) * 2 * CHUNK, peak
+    assert stats["readahead_bytes"] <= peak
+
+
+def test_one_reader_keeps_its_whole_window_within_the_budget(sim, make_mount):
+    """The default budget (48 MiB) does not cut one reader: its window grows
+    to -o readahead (8 MiB) and is topped up 4 MiB at a time, as without a
+    budget; it holds no more than the window and the chunks being read."""
+    m = make_mount(sim)
+    ((path, key),) = files_of_size(sim, m, BIG)
+    mark = sim.mark()
+    assert read_in_steps(path) == sim.file_info(key)["sha256"]
+    got = ranges(sim.log(mark))
+    assert len(got) <= BIG // BATCH + 8, got
+    assert sum(1 for _, _, asked in got if asked == BATCH) >= BIG // BATCH - 4, got
+    stats, _ = m.stats()
+    # the window, the chunk being read, and the 12 spare slots at most
+    assert 8 * MiB + CHUNK <= stats["readahead_peak"] <= 8 * MiB + 12 * CHUNK, stats
+
+
 @pytest.mark.parametrize("page_cache", [False, True], ids=["default", "page_cache"])
 def test_recordings_bypass_the_page_cache_unless_asked(sim, make_mount, page_cache):
     """By default a recording's bytes go straight to the reader (one kernel
