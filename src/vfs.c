@@ -190,16 +190,10 @@ int vfs_readdir(const char *path, NodeAdd add, void *ctx)
     return rc;
 }
 
-static int ignore_name(void *ctx, const char *name, bool is_dir)
-{
-    (void)ctx, (void)name, (void)is_dir;
-    return 0;
-}
-
-int vfs_visit(const char *path, bool list)
+int vfs_visit(const char *path, NodeAdd add, void *ctx)
 {
     struct stat st;
-    return list ? vfs_readdir(path, ignore_name, NULL) : vfs_getattr(path, &st);
+    return add ? vfs_readdir(path, add, ctx) : vfs_getattr(path, &st);
 }
 
 /* ---- open files ------------------------------------------------------------- */

@@ -13,13 +13,18 @@
 #include <string.h>
 
 /* What the walk asked under one user's folder, as paths below it: the
- * kinds that cost a request per user, whoever the user is. The objects
- * inside a folder are fetched ahead by node.c once the walk is in it. */
+ * kinds that cost a request per user, whoever the user is. */
 #define MAX_SEEN 160 /* a month folder for each of ten years, and the rest */
+
+typedef enum {
+    SEEN_STAT, /* a stat of it */
+    SEEN_LIST, /* a listing of it */
+    SEEN_EACH, /* a stat of each file of its listing (ls -l, rsync in meetings/) */
+} SeenHow;
 
 typedef struct {
     char *below; /* "user.json", "recordings/2026-11"; "" for the folder itself */
-    bool list;
+    SeenHow how;
 } Seen;
 
 typedef struct {
@@ -74,6 +79,44 @@ typedef struct {
     WalkVisit visit;
 } Replay;
 
+static int add_nothing(void *ctx, const char *name, bool is_dir)
+{
+    (void)ctx, (void)name, (void)is_dir;
+    return 0;
+}
+
+typedef struct {
+    char **names;
+    size_t n;
+} Names;
+
+static int add_file(void *ctx, const char *name, bool is_dir)
+{
+    Names *f = ctx;
+    if (!is_dir) {
+        if ((f->n & (f->n - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
+            f->names = xrealloc(f->names, (f->n ? 2 * f->n : 1) * sizeof(char *));
+        f->names[f->n++] = xstrdup(name);
+    }
+    return 0;
+}
+
+/* A stat of each file of folder path's listing, one after another: the
+ * walk's own pace, on one worker of the pool. */
+static void stat_each(WalkVisit visit, const char *path)
+{
+    Names files = {0};
+    visit(path, add_file, &files);
+    for (size_t i = 0; i < files.n; i++) {
+        char *file = xasprintf("%s/%s", path, files.names[i]);
+        if (op_check() == 0 && visit(file, NULL, NULL) == 0)
+            stats_add(STAT_PREFETCHED, 1);
+        free(file);
+        free(files.names[i]);
+    }
+    free(files.names);
+}
+
 static void replay_run(void *arg, size_t i)
 {
     Replay *r = arg;
@@ -85,7 +128,10 @@ static void replay_run(void *arg, size_t i)
         const Seen *s = &r->profile.seen[k];
         char *path = xasprintf("/users/%s%s%s", r->users[i], *s->below ? "/" : "", s->below);
         /* Errors are the walk's to meet and report when it gets there. */
-        r->visit(path, s->list);
+        if (s->how == SEEN_EACH)
+            stat_each(r->visit, path);
+        else
+            r->visit(path, s->how == SEEN_LIST ? add_nothing : NULL, NULL);
         free(path);
     }
     replaying = false;
@@ -147,23 +193,24 @@ static void went_into(const Users *users, size_t at, Profile last)
     prefetch_batch(to - from, replay_run, r, replay_done);
 }
 
-static void note(const char *below, bool list)
+static void note(const char *below, SeenHow how)
 {
     for (size_t i = 0; i < W.seen.n; i++)
-        if (W.seen.seen[i].list == list && strcmp(W.seen.seen[i].below, below) == 0)
+        if (W.seen.seen[i].how == how && strcmp(W.seen.seen[i].below, below) == 0)
             return;
     if (W.seen.n == MAX_SEEN)
         return;
     if ((W.seen.n & (W.seen.n - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
         W.seen.seen = xrealloc(W.seen.seen, (W.seen.n ? 2 * W.seen.n : 1) * sizeof(Seen));
-    W.seen.seen[W.seen.n++] = (Seen){xstrdup(below), list};
+    W.seen.seen[W.seen.n++] = (Seen){xstrdup(below), how};
 }
 
 static bool worth_following(NodeKind k, bool list)
 {
     if (list)
         return k == NODE_USER || k == NODE_MEETINGS || k == NODE_WEBINARS || k == NODE_MONTH;
-    return k == NODE_USER_JSON || k == NODE_SETTINGS_JSON;
+    return k == NODE_USER_JSON || k == NODE_SETTINGS_JSON || k == NODE_MEETING_JSON ||
+           k == NODE_WEBINAR_JSON;
 }
 
 void walk_saw(const Entry *e, bool list)
@@ -189,8 +236,12 @@ void walk_saw(const Entry *e, bool list)
         else
             profile_free(&last);
     }
-    if (W.user && strcmp(W.user, user) == 0)
-        note(below, list);
+    if (W.user && strcmp(W.user, user) == 0) {
+        if (e->tp.kind == NODE_MEETING_JSON || e->tp.kind == NODE_WEBINAR_JSON)
+            note(e->tp.kind == NODE_MEETING_JSON ? "meetings" : "webinars", SEEN_EACH);
+        else
+            note(below, list ? SEEN_LIST : SEEN_STAT);
+    }
     unlock(&W.lock);
     store_users_drop(users);
 }

@@ -30,9 +30,9 @@ void vfs_init(void (*invalidate)(const char *path), void (*refresh)(void));
 
 int vfs_getattr(const char *path, struct stat *st);
 int vfs_readdir(const char *path, NodeAdd add, void *ctx);
-/* A stat (list false) or a listing of path whose answer is not wanted: what
+/* A stat of path (add NULL) whose answer is not wanted, or a listing: what
  * it costs is then cached (walk.h's WalkVisit). */
-int vfs_visit(const char *path, bool list);
+int vfs_visit(const char *path, NodeAdd add, void *ctx);
 int vfs_open(const char *path, int flags, Handle **h, unsigned *hints);
 int vfs_create(const char *path, mode_t mode, int flags, Handle **h, unsigned *hints);
 ssize_t vfs_read(Handle *h, char *buf, size_t size, off_t off);

@@ -12,10 +12,11 @@
 
 #include <stdbool.h>
 
-/* How the walk's requests are made again for another user: a stat (list
- * false) or a listing (list true) of path, through the filesystem's own
- * operations, so that what is fetched is kept where the walk will look. */
-typedef int (*WalkVisit)(const char *path, bool list);
+/* How the walk's requests are made again for another user: a stat of path
+ * (add NULL) or a listing of it, each name handed to add, through the
+ * filesystem's own operations, so that what is fetched is kept where the
+ * walk will look. */
+typedef int (*WalkVisit)(const char *path, NodeAdd add, void *ctx);
 
 /* ahead: how many users the walk is fetched ahead of at most (0: off). */
 void walk_init(int ahead, WalkVisit visit);

@@ -192,6 +192,21 @@ def test_rsync_across_users_is_fetched_ahead_with_the_same_requests(make_sim, ma
     assert 3 <= peak <= 8 + 1, peak
 
 
+def test_a_walk_that_stats_each_meeting_fetches_the_next_users_meetings(make_sim, make_mount,
+                                                                        tmp_path):
+    """find -size stats each meeting file: the next users' meetings are
+    fetched ahead too. Two a user: a folder's own fetching ahead (after the
+    third) never starts, and find goes into no occurrences folder."""
+    (alone, _, _), (ahead, peak, m) = walk_twice(
+        make_sim, make_mount, tmp_path,
+        ["find", "{src}", "-mindepth", "3", "-maxdepth", "3", "-path", "*/meetings/*.json",
+         "-size", "+0"])
+    assert ahead == alone, (ahead, alone)
+    assert alone.get("GET /meetings/{meetingId}", 0) == 12 * 2, alone
+    assert stat_value(m, "prefetched") >= 12 * 2 // 2, stat_value(m, "prefetched")
+    assert peak >= 3
+
+
 def test_a_walk_that_stats_no_file_fetches_no_file_ahead(make_sim, make_mount, tmp_path):
     """ls -R lists folders and stats nothing: no user.json is fetched for it,
     ahead or not; the folders' own listings are."""
