@@ -6,7 +6,11 @@
 #   3. a nightly backup run twice: `rsync -a users/ dest/`, unmount, mount,
 #      the same rsync again: the recordings-list calls and all calls of each;
 #   4. `ls -l meetings/` of one user with many meetings against curl doing
-#      the same GETs 8 at a time: the time ratio.
+#      the same GETs 8 at a time: the time ratio;
+#   5. the nightly backup of 3. at Zoom's latency (zoomsim --latency), once
+#      with -o prefetch=0 (every request as the walk meets it) and once with
+#      the defaults (users' folders fetched ahead of the walk): time, API
+#      calls, requests at once.
 # Each case mounts afresh. See bench/README.md.
 #
 #   bench/metadata.sh [--quick]      (--quick: small accounts, under a minute)
@@ -23,10 +27,12 @@ if [ "$QUICK" = 1 ]; then
     LS_USERS=(300 1000) # find over both, ls users/ at the last
     NIGHTLY=(--users 5 --months 3 --instances 5)
     MEETINGS=100
+    WALK=(--users 6 --months 2 --instances 2 --meetings 3 --latency 50)
 else
     LS_USERS=(3000 10000)
     NIGHTLY=(--users 30 --months 14 --instances 30)
     MEETINGS=1000
+    WALK=(--users 40 --months 6 --instances 6 --meetings 5 --latency 100)
 fi
 
 need_root
@@ -147,6 +153,35 @@ c_all=$(calls '*')
 c_pages=$(calls 'GET /users/{userId}/meetings')
 sim_stop
 
+# -- 5: the nightly backup at Zoom's latency, one by one and fetched ahead ----------------
+echo "walk: ${WALK[*]}" >&2
+sim_start walk "${WALK[@]}" "${SMALL[@]}"
+printf '| %-10s | %-7s | %-8s | %-9s | %-14s |\n' mount run time "API calls" "at once (peak)" \
+    >"$OUT/walk.md"
+printf '|%s|%s|%s|%s|%s|\n' ------------ --------- ---------- ----------- ---------------- >>"$OUT/walk.md"
+for mode in prefetch=0 default; do
+    home=$TMP/home-$mode dest=$TMP/dest-$mode
+    mkdir -p "$home" "$dest"
+    for run in first nightly; do
+        # Each mode has its own HOME, so its own ledger and settled months.
+        ZFS_OPTS=$([ "$mode" = default ] || echo "$mode") zoomfs_mount "$MNT" HOME="$home" \
+            XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache"
+        ls "$MNT/users" >/dev/null
+        sim_reset
+        w0=$(now)
+        rsync -a "$MNT/users/" "$dest/" >"$OUT/walk-$mode-$run.log" 2>&1 ||
+            die "rsync ($mode, $run) failed: $(tail -n 2 "$OUT/walk-$mode-$run.log" | tr '\n' ' ')"
+        w1=$(now)
+        api=$(sim_get /_sim/counters | jq '[to_entries[] | select(.key | test("^GET /(cdn|rec)/") | not)
+            | .value[]] | add // 0')
+        printf '| %-10s | %-7s | %-8s | %-9s | %-14s |\n' "$mode" "$run" "$(secs "$w0" "$w1")" "$api" \
+            "$(sim_get /_sim/concurrency | jq .max_in_flight)" >>"$OUT/walk.md"
+        tail -n 1 "$OUT/walk.md" >&2
+        unmount "$MNT" "$ZFS_PID"
+    done
+done
+sim_stop
+
 # -- the tables ----------------------------------------------------------------------
 echo
 echo "zoomfs metadata benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$QUICK" = 1 ] && echo ' (--quick)')"
@@ -172,3 +207,8 @@ printf '| %-6s | %-8s | %-7s | %-10s | %-14s | %-9s |\n' zoomfs "$(secs "$t0" "$
 printf '| %-6s | %-8s | %-7s | %-10s | %-14s | %-9s |\n' curl "$(secs "$t2" "$t3")" "$c_ids" \
     "$c_pages" "$c_ids" "$c_all"
 printf '\nzoomfs / curl time: %.2f\n' "$(calc "($t1 - $t0) / ($t3 - $t2)")"
+echo
+echo "nightly backup at Zoom's latency (${WALK[*]}): rsync -a users/ dest/, unmount, mount, again;"
+echo "API calls: all but the downloads; at once: most requests zoomsim served at the same time"
+echo
+cat "$OUT/walk.md"
