@@ -14,13 +14,36 @@
 
 /* What the walk asked under one user's folder, as paths below it: the
  * kinds that cost a request per user, whoever the user is. */
-#define MAX_SEEN 160 /* a month folder for each of ten years, and the rest */
+#define MAX_SEEN 400 /* two for each month of ten years, and the rest */
 
 typedef enum {
-    SEEN_STAT, /* a stat of it */
-    SEEN_LIST, /* a listing of it */
-    SEEN_EACH, /* a stat of each file of its listing (ls -l, rsync in meetings/) */
+    SEEN_STAT,     /* a stat of it */
+    SEEN_LIST,     /* a listing of it */
+    SEEN_EACH,     /* a stat of each file of its listing (ls -l, rsync in meetings/) */
+    SEEN_EACH_DIR, /* a listing of each folder of its listing (a month's instances) */
 } SeenHow;
+
+/* The stats and listings a walk is followed by: those that cost requests
+ * for every user, whoever the user is. Those of kinds with `of_folder`
+ * are kept as what they are of: the folder that holds them. */
+static const struct {
+    NodeKind kind;
+    bool list;
+    SeenHow how;
+    bool of_folder;
+} followed[] = {
+    {NODE_USER, true, SEEN_LIST, false}, /* the settings, for webinars/ */
+    {NODE_USER_JSON, false, SEEN_STAT, false},
+    {NODE_SETTINGS_JSON, false, SEEN_STAT, false},
+    {NODE_MEETINGS, true, SEEN_LIST, false},
+    {NODE_WEBINARS, true, SEEN_LIST, false},
+    {NODE_MEETING_JSON, false, SEEN_EACH, true},
+    {NODE_WEBINAR_JSON, false, SEEN_EACH, true},
+    {NODE_MEETING_REGISTRANT_LIST, true, SEEN_EACH_DIR, true},
+    {NODE_WEBINAR_REGISTRANT_LIST, true, SEEN_EACH_DIR, true},
+    {NODE_MONTH, true, SEEN_LIST, false},
+    {NODE_INSTANCE, true, SEEN_EACH_DIR, true}, /* participants.json, polls.json */
+};
 
 typedef struct {
     char *below; /* "user.json", "recordings/2026-11"; "" for the folder itself */
@@ -90,10 +113,16 @@ typedef struct {
     size_t n;
 } Names;
 
-static int add_file(void *ctx, const char *name, bool is_dir)
+typedef struct {
+    Names names;
+    bool dirs; /* the folders of a listing, or its files */
+} Collect;
+
+static int add_name(void *ctx, const char *name, bool is_dir)
 {
-    Names *f = ctx;
-    if (!is_dir) {
+    Collect *c = ctx;
+    Names *f = &c->names;
+    if (is_dir == c->dirs) {
         if ((f->n & (f->n - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
             f->names = xrealloc(f->names, (f->n ? 2 * f->n : 1) * sizeof(char *));
         f->names[f->n++] = xstrdup(name);
@@ -101,20 +130,21 @@ static int add_file(void *ctx, const char *name, bool is_dir)
     return 0;
 }
 
-/* A stat of each file of folder path's listing, one after another: the
- * walk's own pace, on one worker of the pool. */
-static void stat_each(WalkVisit visit, const char *path)
+/* A stat of each file of folder path's listing, or a listing of each of
+ * its folders (dirs), one after another: the walk's own pace, on one worker
+ * of the pool. */
+static void visit_each(WalkVisit visit, const char *path, bool dirs)
 {
-    Names files = {0};
-    visit(path, add_file, &files);
-    for (size_t i = 0; i < files.n; i++) {
-        char *file = xasprintf("%s/%s", path, files.names[i]);
-        if (op_check() == 0 && visit(file, NULL, NULL) == 0)
+    Collect c = {.dirs = dirs};
+    visit(path, add_name, &c);
+    for (size_t i = 0; i < c.names.n; i++) {
+        char *child = xasprintf("%s/%s", path, c.names.names[i]);
+        if (op_check() == 0 && visit(child, dirs ? add_nothing : NULL, NULL) == 0)
             stats_add(STAT_PREFETCHED, 1);
-        free(file);
-        free(files.names[i]);
+        free(child);
+        free(c.names.names[i]);
     }
-    free(files.names);
+    free(c.names.names);
 }
 
 static void replay_run(void *arg, size_t i)
@@ -128,8 +158,8 @@ static void replay_run(void *arg, size_t i)
         const Seen *s = &r->profile.seen[k];
         char *path = xasprintf("/users/%s%s%s", r->users[i], *s->below ? "/" : "", s->below);
         /* Errors are the walk's to meet and report when it gets there. */
-        if (s->how == SEEN_EACH)
-            stat_each(r->visit, path);
+        if (s->how == SEEN_EACH || s->how == SEEN_EACH_DIR)
+            visit_each(r->visit, path, s->how == SEEN_EACH_DIR);
         else
             r->visit(path, s->how == SEEN_LIST ? add_nothing : NULL, NULL);
         free(path);
@@ -205,19 +235,19 @@ static void note(const char *below, SeenHow how)
     W.seen.seen[W.seen.n++] = (Seen){xstrdup(below), how};
 }
 
-static bool worth_following(NodeKind k, bool list)
+static int follow_index(NodeKind k, bool list)
 {
-    if (list)
-        return k == NODE_USER || k == NODE_MEETINGS || k == NODE_WEBINARS || k == NODE_MONTH;
-    return k == NODE_USER_JSON || k == NODE_SETTINGS_JSON || k == NODE_MEETING_JSON ||
-           k == NODE_WEBINAR_JSON;
+    for (size_t i = 0; i < ARRAY_SIZE(followed); i++)
+        if (followed[i].kind == k && followed[i].list == list)
+            return (int)i;
+    return -1;
 }
 
 void walk_saw(const Entry *e, bool list)
 {
     static const char users_dir[] = "/users/";
-    if (!W.visit || replaying || !worth_following(e->tp.kind, list) ||
-        strncmp(e->path, users_dir, sizeof(users_dir) - 1) != 0)
+    int f = W.visit && !replaying ? follow_index(e->tp.kind, list) : -1;
+    if (f < 0 || strncmp(e->path, users_dir, sizeof(users_dir) - 1) != 0)
         return;
     const char *user = e->tp.user;
     const char *below = e->path + sizeof(users_dir) - 1 + strlen(user);
@@ -237,10 +267,14 @@ void walk_saw(const Entry *e, bool list)
             profile_free(&last);
     }
     if (W.user && strcmp(W.user, user) == 0) {
-        if (e->tp.kind == NODE_MEETING_JSON || e->tp.kind == NODE_WEBINAR_JSON)
-            note(e->tp.kind == NODE_MEETING_JSON ? "meetings" : "webinars", SEEN_EACH);
-        else
-            note(below, list ? SEEN_LIST : SEEN_STAT);
+        const char *slash = strrchr(below, '/');
+        if (!followed[f].of_folder)
+            note(below, followed[f].how);
+        else if (slash) {
+            char *folder = xstrndup(below, (size_t)(slash - below));
+            note(folder, followed[f].how);
+            free(folder);
+        }
     }
     unlock(&W.lock);
     store_users_drop(users);

@@ -158,13 +158,13 @@ def api_counts(s):
             if not route.startswith(("POST /oauth", "GET /cdn", "GET /rec/"))}
 
 
-def walk_twice(make_sim, make_mount, tmp_path, command, opts=None):
+def walk_twice(make_sim, make_mount, tmp_path, command, opts=None, meetings=2):
     """Runs command (with {src} and {dst}) over users/ of a fresh mount of
     one account, one by one (prefetch=0) and then with the default; returns
     both mounts' API requests, the peaks of requests at once and the second
     mount."""
-    s = make_sim(["--users", "14", "--seed", "71", "--meetings", "2", "--instances", "1",
-                  "--months", "3", "--file-size", "4096", "--latency", "20"])
+    s = make_sim(["--users", "14", "--seed", "71", "--meetings", str(meetings),
+                  "--instances", "2", "--months", "3", "--file-size", "4096", "--latency", "20"])
     found = []
     for i, extra in enumerate([{"prefetch": "0"}, {}]):
         o = dict(opts or {})
@@ -215,6 +215,21 @@ def test_a_walk_that_stats_no_file_fetches_no_file_ahead(make_sim, make_mount, t
     assert ahead == alone, (ahead, alone)
     assert alone.get("GET /users/{userId}", 0) == 0, alone
     assert stat_value(m, "walked_ahead") >= 14 // 2 and peak >= 3
+
+
+def test_a_walk_into_recording_folders_fetches_the_next_users_attendance(make_sim, make_mount,
+                                                                         tmp_path):
+    """Listing a recording's folder asks Zoom for its participants and polls:
+    a walk that lists them has the next users' fetched ahead too. No
+    meetings: nothing else is fetched ahead of the walk's stats."""
+    (alone, _, _), (ahead, peak, m) = walk_twice(
+        make_sim, make_mount, tmp_path, ["find", "{src}", "-name", "participants.json"],
+        meetings=0)
+    assert ahead == alone, (ahead, alone)
+    reports = alone.get("GET /past_meetings/{meetingId}/participants", 0)
+    assert reports >= 12 * 2 // 2, alone  # those Zoom still reports (a year at most)
+    assert stat_value(m, "prefetched") >= reports // 2, stat_value(m, "prefetched")
+    assert peak >= 3
 
 
 def test_a_walk_slower_than_the_ttl_is_not_fetched_ahead(make_sim, make_mount, tmp_path):
