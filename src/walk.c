@@ -17,32 +17,36 @@
 #define MAX_SEEN 400 /* two for each month of ten years, and the rest */
 
 typedef enum {
-    SEEN_STAT,     /* a stat of it */
-    SEEN_LIST,     /* a listing of it */
-    SEEN_EACH,     /* a stat of each file of its listing (ls -l, rsync in meetings/) */
-    SEEN_EACH_DIR, /* a listing of each folder of its listing (a month's instances) */
+    SEEN_STAT,          /* a stat of it */
+    SEEN_LIST,          /* a listing of it */
+    SEEN_EACH,          /* a stat of each file of its listing (ls -l, rsync in meetings/) */
+    SEEN_EACH_DIR,      /* a listing of each folder of its listing (a month's instances) */
+    SEEN_EACH_DIR_EACH, /* a stat of each file of each of its folders (occurrences) */
 } SeenHow;
 
 /* The stats and listings a walk is followed by: those that cost requests
- * for every user, whoever the user is. Those of kinds with `of_folder`
- * are kept as what they are of: the folder that holds them. */
+ * for every user, whoever the user is. Those of kinds with `up` > 0 are
+ * kept as what they are of: the folder that holds them (1), or the one
+ * that holds that (2). */
 static const struct {
     NodeKind kind;
     bool list;
     SeenHow how;
-    bool of_folder;
+    int up;
 } followed[] = {
-    {NODE_USER, true, SEEN_LIST, false}, /* the settings, for webinars/ */
-    {NODE_USER_JSON, false, SEEN_STAT, false},
-    {NODE_SETTINGS_JSON, false, SEEN_STAT, false},
-    {NODE_MEETINGS, true, SEEN_LIST, false},
-    {NODE_WEBINARS, true, SEEN_LIST, false},
-    {NODE_MEETING_JSON, false, SEEN_EACH, true},
-    {NODE_WEBINAR_JSON, false, SEEN_EACH, true},
-    {NODE_MEETING_REGISTRANT_LIST, true, SEEN_EACH_DIR, true},
-    {NODE_WEBINAR_REGISTRANT_LIST, true, SEEN_EACH_DIR, true},
-    {NODE_MONTH, true, SEEN_LIST, false},
-    {NODE_INSTANCE, true, SEEN_EACH_DIR, true}, /* participants.json, polls.json */
+    {NODE_USER, true, SEEN_LIST, 0}, /* the settings, for webinars/ */
+    {NODE_USER_JSON, false, SEEN_STAT, 0},
+    {NODE_SETTINGS_JSON, false, SEEN_STAT, 0},
+    {NODE_MEETINGS, true, SEEN_LIST, 0},
+    {NODE_WEBINARS, true, SEEN_LIST, 0},
+    {NODE_MEETING_JSON, false, SEEN_EACH, 1},
+    {NODE_WEBINAR_JSON, false, SEEN_EACH, 1},
+    {NODE_MEETING_REGISTRANT_LIST, true, SEEN_EACH_DIR, 1},
+    {NODE_WEBINAR_REGISTRANT_LIST, true, SEEN_EACH_DIR, 1},
+    {NODE_MEETING_OCCURRENCE_JSON, false, SEEN_EACH_DIR_EACH, 2},
+    {NODE_WEBINAR_OCCURRENCE_JSON, false, SEEN_EACH_DIR_EACH, 2},
+    {NODE_MONTH, true, SEEN_LIST, 0},
+    {NODE_INSTANCE, true, SEEN_EACH_DIR, 1}, /* participants.json, polls.json */
 };
 
 typedef struct {
@@ -130,16 +134,18 @@ static int add_name(void *ctx, const char *name, bool is_dir)
     return 0;
 }
 
-/* A stat of each file of folder path's listing, or a listing of each of
- * its folders (dirs), one after another: the walk's own pace, on one worker
- * of the pool. */
-static void visit_each(WalkVisit visit, const char *path, bool dirs)
+/* What `how` asks of the children of folder path (SEEN_EACH...), one after
+ * another: the walk's own pace, on one worker of the pool. */
+static void visit_each(WalkVisit visit, const char *path, SeenHow how)
 {
-    Collect c = {.dirs = dirs};
+    Collect c = {.dirs = how != SEEN_EACH};
     visit(path, add_name, &c);
     for (size_t i = 0; i < c.names.n; i++) {
         char *child = xasprintf("%s/%s", path, c.names.names[i]);
-        if (op_check() == 0 && visit(child, dirs ? add_nothing : NULL, NULL) == 0)
+        if (op_check() == 0 && how == SEEN_EACH_DIR_EACH)
+            visit_each(visit, child, SEEN_EACH);
+        else if (op_check() == 0 &&
+                 visit(child, how == SEEN_EACH_DIR ? add_nothing : NULL, NULL) == 0)
             stats_add(STAT_PREFETCHED, 1);
         free(child);
         free(c.names.names[i]);
@@ -158,8 +164,8 @@ static void replay_run(void *arg, size_t i)
         const Seen *s = &r->profile.seen[k];
         char *path = xasprintf("/users/%s%s%s", r->users[i], *s->below ? "/" : "", s->below);
         /* Errors are the walk's to meet and report when it gets there. */
-        if (s->how == SEEN_EACH || s->how == SEEN_EACH_DIR)
-            visit_each(r->visit, path, s->how == SEEN_EACH_DIR);
+        if (s->how >= SEEN_EACH)
+            visit_each(r->visit, path, s->how);
         else
             r->visit(path, s->how == SEEN_LIST ? add_nothing : NULL, NULL);
         free(path);
@@ -267,13 +273,14 @@ void walk_saw(const Entry *e, bool list)
             profile_free(&last);
     }
     if (W.user && strcmp(W.user, user) == 0) {
-        const char *slash = strrchr(below, '/');
-        if (!followed[f].of_folder)
-            note(below, followed[f].how);
-        else if (slash) {
-            char *folder = xstrndup(below, (size_t)(slash - below));
-            note(folder, followed[f].how);
-            free(folder);
+        size_t len = strlen(below);
+        for (int up = followed[f].up; up > 0 && len > 0; up--)
+            while (len > 0 && below[--len] != '/')
+                ;
+        if (len > 0 || followed[f].up == 0) {
+            char *of = xstrndup(below, len);
+            note(of, followed[f].how);
+            free(of);
         }
     }
     unlock(&W.lock);
