@@ -185,6 +185,10 @@ def test_rsync_across_users_is_fetched_ahead_with_the_same_requests(make_sim, ma
         make_sim, make_mount, tmp_path, ["rsync", "-a", "{src}/", "{dst}/"])
     assert alone_peak == 1
     assert ahead == alone, (ahead, alone)
+    # Listed in byte order, the order rsync and find go in (Zoom's puts
+    # each status apart: active, inactive, pending).
+    names = os.listdir(m.path("users"))
+    assert names == sorted(names, key=os.fsencode), names
     for route in ("GET /users/{userId}", "GET /users/{userId}/settings",
                   "GET /users/{userId}/meetings", "GET /users/{userId}/recordings"):
         assert alone.get(route, 0) >= 10, (route, alone)  # 12 of 14 users have an id
