@@ -319,7 +319,7 @@ static void start_middle(void)
     scratch_init(cfg.store.uid, cfg.store.gid, cfg.store.umask);
     stream_init(zoom_client(), cfg.readahead_max);
     stream_budget(cfg.readahead_total);
-    prefetch_init(cfg.prefetch);
+    prefetch_init(cfg.prefetch, zoom_client()->busy);
     walk_init(cfg.prefetch, vfs_visit);
 }
 

@@ -300,9 +300,6 @@ static char *object_ids(const char *series, const char *id, Ids *ids)
 static void ahead_run(void *arg, size_t i)
 {
     Ahead *a = arg;
-    const ZoomClient *client = store_client();
-    if (client->busy && client->busy())
-        return; /* the account's rate limit is for readers now */
     char *id = node_id_text(json_array_get(a->list->json, i), a->field);
     char *name = id ? xasprintf("%s.json", id) : NULL;
     Ids ids;

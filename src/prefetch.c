@@ -26,6 +26,7 @@ static struct {
     pthread_t *threads;
     int workers, started;
     bool stopping;
+    bool (*hold)(void);
     Batch *first, *last;
     size_t batches;
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
@@ -54,9 +55,11 @@ static void *worker(void *unused)
         if (b->next == b->n)
             unlink_first();
         pthread_mutex_unlock(&P.lock);
-        op_begin();
-        b->run(b->arg, i);
-        op_end();
+        if (!(P.hold && P.hold())) {
+            op_begin();
+            b->run(b->arg, i);
+            op_end();
+        }
         pthread_mutex_lock(&P.lock);
         /* The last item out of a batch handed out in full frees it. */
         if (--b->running == 0 && b->next == b->n) {
@@ -70,9 +73,10 @@ static void *worker(void *unused)
     return NULL;
 }
 
-void prefetch_init(int workers)
+void prefetch_init(int workers, bool (*hold)(void))
 {
     P.workers = workers > 0 ? workers : 0;
+    P.hold = hold;
     P.stopping = false;
 }
 

@@ -156,9 +156,6 @@ static void visit_each(WalkVisit visit, const char *path, SeenHow how)
 static void replay_run(void *arg, size_t i)
 {
     Replay *r = arg;
-    const ZoomClient *client = store_client();
-    if (client->busy && client->busy())
-        return; /* the account's rate limit is for the walk itself now */
     replaying = true;
     for (size_t k = 0; k < r->profile.n && op_check() == 0; k++) {
         const Seen *s = &r->profile.seen[k];

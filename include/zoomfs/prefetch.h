@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* workers: how many items run at once (0: none, batches are dropped). */
-void prefetch_init(int workers);
+/* workers: how many items run at once (0: none, batches are dropped);
+ * hold (may be NULL): while it says true, items are skipped instead of run
+ * (the account is near its rate limit: what is left is for readers). */
+void prefetch_init(int workers, bool (*hold)(void));
 /* Drops what has not started, waits for what has, stops the workers. */
 void prefetch_cleanup(void);
 
