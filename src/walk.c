@@ -73,6 +73,14 @@ static struct {
 /* A prefetch worker replaying a walk: what it asks is not the walk's. */
 static __thread bool replaying;
 
+/* array (n items in it) with room for one more: it doubles when full. */
+static void *room_for_one_more(void *array, size_t n, size_t size)
+{
+    if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: full */
+        array = xrealloc(array, (n ? 2 * n : 1) * size);
+    return array;
+}
+
 static void profile_free(Profile *p)
 {
     for (size_t i = 0; i < p->n; i++)
@@ -127,8 +135,7 @@ static int add_name(void *ctx, const char *name, bool is_dir)
     Collect *c = ctx;
     Names *f = &c->names;
     if (is_dir == c->dirs) {
-        if ((f->n & (f->n - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
-            f->names = xrealloc(f->names, (f->n ? 2 * f->n : 1) * sizeof(char *));
+        f->names = room_for_one_more(f->names, f->n, sizeof(char *));
         f->names[f->n++] = xstrdup(name);
     }
     return 0;
@@ -233,8 +240,7 @@ static void note(const char *below, SeenHow how)
             return;
     if (W.seen.n == MAX_SEEN)
         return;
-    if ((W.seen.n & (W.seen.n - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
-        W.seen.seen = xrealloc(W.seen.seen, (W.seen.n ? 2 * W.seen.n : 1) * sizeof(Seen));
+    W.seen.seen = room_for_one_more(W.seen.seen, W.seen.n, sizeof(Seen));
     W.seen.seen[W.seen.n++] = (Seen){xstrdup(below), how};
 }
 
