@@ -19,6 +19,7 @@ static const char *const counter_names[STAT__COUNT] = {
     "retries",      "rate_limit_waits", "token_renewals",  "cache_hits",
     "cache_misses", "bytes_streamed",   "range_requests",  "download_url_resolves",
     "refreshes",    "prefetched",       "recording_reads", "walked_ahead",
+    "read_waits",
 };
 
 /* Counts by a label and a number: requests by route and status, refusals

@@ -184,7 +184,7 @@ struct Stream {
  * at once for this long after a deadline instead, so the read() ends. */
 #define TIMED_OUT_MS 1000
 
-static Chunk *slot_of(Stream *s, int64_t index)
+static Chunk *slot_of(const Stream *s, int64_t index)
 {
     return &s->slots[(size_t)index % s->nslots];
 }
@@ -473,6 +473,7 @@ static int wait_for(Stream *s, int64_t need)
     until.tv_sec += until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
     s->waiting++;
+    stats_add(STAT_READ_WAITS, 1);
     pthread_cond_timedwait(&s->cond, &s->lock, &until);
     s->waiting--;
     return op_check();
@@ -495,13 +496,21 @@ static bool worker_brings(const Stream *s, int64_t index)
            index < s->ahead_end;
 }
 
+/* Will the worker fetch chunk index, or is a download writing into it? */
+static bool on_its_way(const Stream *s, int64_t index)
+{
+    const Chunk *c = slot_of(s, index);
+    return (c->index == index && c->fetching) || worker_brings(s, index);
+}
+
 /* Chunk index with bytes [0, need) in place, pinned; fetched by this thread
  * (with the chunks after it up to `last` that are missing too, in one
- * request) when nobody has it or is getting it. Returns it, NULL with *err
- * set, or NULL with *err 0 when this thread would have to wait for a slot
- * while it holds pins (the caller lets them go and starts again). Called
- * locked. */
-static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, bool holding, int *err)
+ * request) when nobody has it or is getting it. `end` is where the read
+ * ends in the file. Returns it, NULL with *err set, or NULL with *err 0
+ * when this thread would have to wait for a slot while it holds pins (the
+ * caller lets them go and starts again). Called locked. */
+static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, int64_t end,
+                        bool holding, int *err)
 {
     int rc = 0;
     for (;;) {
@@ -514,8 +523,14 @@ static Chunk *get_chunk(Stream *s, int64_t index, size_t need, int64_t last, boo
             rc = -ETIMEDOUT;
             break;
         }
-        if ((c->index == index && c->fetching) || worker_brings(s, index)) {
-            if ((rc = wait_for(s, index * (int64_t)CHUNK + (int64_t)need)) != 0)
+        if (on_its_way(s, index)) {
+            /* When the rest of the read is on its way too, one wake-up once
+             * all of it is in, not one per chunk: the reply waits for all
+             * of it anyway. */
+            int64_t until = index * (int64_t)CHUNK + (int64_t)need;
+            if (end > until && on_its_way(s, last))
+                until = end;
+            if ((rc = wait_for(s, until)) != 0)
                 break;
             continue;
         }
@@ -570,7 +585,7 @@ static int pin_range(Stream *s, int64_t off, size_t len, StreamView *v)
         size_t need = off + (int64_t)len - start < (int64_t)chunk_len(s, index)
                           ? (size_t)(off + (int64_t)len - start)
                           : chunk_len(s, index);
-        Chunk *c = get_chunk(s, index, need, last, n > 0, &err);
+        Chunk *c = get_chunk(s, index, need, last, off + (int64_t)len, n > 0, &err);
         if (!c) {
             unpin(s, first, n);
             n = 0;

@@ -21,6 +21,7 @@ typedef enum {
     STAT_PREFETCHED,
     STAT_RECORDING_READS, /* reads of recording files the kernel sent */
     STAT_WALKED_AHEAD,    /* user folders fetched ahead of a walk (walk.c) */
+    STAT_READ_WAITS,      /* times a recording read waited for bytes on their way */
     STAT__COUNT
 } StatCounter;
 
