@@ -152,7 +152,26 @@ for i in $(seq 100); do
 done
 mountpoint -q "$RMNT" || { cat "$TMP/rclone.log" >&2; die "rclone did not mount"; }
 
+# The floor: bench/fuse_floor.c serves a file of BYTES from memory, read as
+# zoomfs's recordings are (direct_io, 1 MiB reads). Reading it costs what the
+# FUSE protocol costs and nothing else; read beside a curl, it shows the most
+# a FUSE reader of a network file can reach on this machine.
+[ -x "$FLOOR" ] || die "no fuse_floor binary at $FLOOR"
+FMNT=$TMP/floor
+mkdir -p "$FMNT"
+BENCH_MOUNTS+=("$FMNT")
+"$FLOOR" "$FMNT" "$BYTES" </dev/null >>"$TMP/floor.log" 2>&1 &
+FPID=$!
+BENCH_PIDS+=("$FPID")
+for i in $(seq 300); do
+    [ -e "$FMNT/file" ] && break
+    alive "$FPID" || break
+    sleep 0.1
+done
+[ -e "$FMNT/file" ] || { cat "$TMP/floor.log" >&2; die "fuse_floor did not mount"; }
+
 declare -A PATHS
+PATHS[floor:big]=$FMNT/file
 PATHS[zoomfs:big]=$(zfile "$ZMNT" big.bin)
 PATHS[zoomfs-pc:big]=$(zfile "$PMNT" big.bin)
 PATHS[rclone:big]=$RMNT/big.bin
@@ -187,7 +206,26 @@ dd_bytes() { awk '/bytes/ { n = $1 } END { print n + 0 }' "$1"; }
 seq_run() {
     local tool=$1 t0 t1 c0 c1 got cpu
     drop_caches
-    if [ "$tool" = curl ]; then
+    if [ "$tool" = ceiling ]; then
+        # curl and a read of the floor at once: the work a FUSE reader of
+        # this URL cannot avoid (curl's receive, the FUSE reply), done side
+        # by side with nothing between them. Timed from curl's start to the
+        # later end (curl's start-up included: it favours curl alone by a
+        # few ms). CPU: curl's plus the floor daemon's.
+        c0=$(cpu_ticks "$FPID")
+        t0=$(now)
+        /usr/bin/time -f '%U %S' -o "$RES/ceiling.time" \
+            curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download}' \
+            "$BASE/big.bin" >"$RES/ceiling.out" &
+        local cpid=$!
+        dd if="$FMNT/file" of=/dev/null bs=1M 2>"$RES/dd.err" || die "floor: read failed"
+        wait "$cpid" || die "curl failed beside the floor"
+        t1=$(now)
+        c1=$(cpu_ticks "$FPID")
+        [ "$(dd_bytes "$RES/dd.err")" = "$BYTES" ] || die "floor: short read"
+        got=$(cat "$RES/ceiling.out")
+        cpu=$(calc "($c1 - $c0) / $CLK_TCK + $(awk '{ print $1 + $2 }' "$RES/ceiling.time")")
+    elif [ "$tool" = curl ]; then
         # curl's own transfer time (connect to last byte): its start-up
         # is not part of the line rate.
         /usr/bin/time -f '%U %S %M' -o "$RES/curl.time" \
@@ -199,7 +237,7 @@ seq_run() {
         awk '{ print $3 }' "$RES/curl.time" >>"$RES/curl.hwm"
     else
         local pid
-        case $tool in zoomfs) pid=$ZPID ;; zoomfs-pc) pid=$PCPID ;; rclone) pid=$RPID ;; esac
+        case $tool in zoomfs) pid=$ZPID ;; zoomfs-pc) pid=$PCPID ;; rclone) pid=$RPID ;; floor) pid=$FPID ;; esac
         c0=$(cpu_ticks "$pid")
         t0=$(now)
         dd if="${PATHS[$tool:big]}" of=/dev/null bs="$(cat_bs "${PATHS[$tool:big]}")" 2>"$RES/dd.err" ||
@@ -222,7 +260,13 @@ par_run() {
     drop_caches
     t0=$(now)
     for i in 1 2 3 4; do
-        if [ "$tool" = curl ]; then
+        if [ "$tool" = ceiling ]; then
+            # four curls and four reads of the floor, all at once
+            dd if="$FMNT/file" of=/dev/null bs=1M iflag=count_bytes count="$PAR_BYTES" \
+                2>"$RES/floor$i.err" &
+            pids+=($!)
+        fi
+        if [ "$tool" = curl ] || [ "$tool" = ceiling ]; then
             curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download}' "$BASE/par$i.bin" \
                 >"$RES/par$i.out" &
         else
@@ -231,10 +275,17 @@ par_run() {
         fi
         pids+=($!)
     done
-    for i in 0 1 2 3; do wait "${pids[$i]}" || die "$tool: a parallel read failed"; done
+    for i in "${!pids[@]}"; do wait "${pids[$i]}" || die "$tool: a parallel read failed"; done
     t1=$(now)
     for i in 1 2 3 4; do
-        if [ "$tool" = curl ]; then got=$(cat "$RES/par$i.out"); else got=$(dd_bytes "$RES/par$i.err"); fi
+        case $tool in
+            curl) got=$(cat "$RES/par$i.out") ;;
+            ceiling)
+                got=$(cat "$RES/par$i.out")
+                [ "$(dd_bytes "$RES/floor$i.err")" = "$PAR_BYTES" ] || die "floor: short parallel read"
+                ;;
+            *) got=$(dd_bytes "$RES/par$i.err") ;;
+        esac
         [ "$got" = "$PAR_BYTES" ] || die "$tool read $got bytes of par$i, expected $PAR_BYTES"
     done
     calc "4 * $PAR_BYTES / ($t1 - $t0) / 1e6" >>"$RES/$tool.par"
@@ -260,17 +311,18 @@ rand_run() {
 }
 
 TOOLS=(curl zoomfs zoomfs-pc rclone)
-# Interleaved (curl, zoomfs, zoomfs-pc, rclone, curl, ...) so that load
-# from elsewhere on the machine falls on all of them alike.
+BOUNDS=(floor ceiling)
+# Interleaved (curl, zoomfs, zoomfs-pc, rclone, floor, ceiling, curl, ...)
+# so that load from elsewhere on the machine falls on all of them alike.
 for run in $(seq "$RUNS"); do
     echo "sequential run $run/$RUNS ($BYTES bytes)" >&2
-    for t in "${TOOLS[@]}"; do seq_run "$t"; done
+    for t in "${TOOLS[@]}" "${BOUNDS[@]}"; do seq_run "$t"; done
 done
 echo "random 4 KiB reads ($RANDN each)" >&2
 for t in "${TOOLS[@]}"; do rand_run "$t"; done
 for run in $(seq "$RUNS"); do
     echo "parallel run $run/$RUNS (4 x $PAR_BYTES bytes)" >&2
-    for t in "${TOOLS[@]}"; do par_run "$t"; done
+    for t in "${TOOLS[@]}" ceiling; do par_run "$t"; done
 done
 ZHWM=$(status_kb "$ZPID" VmHWM)
 PHWM=$(status_kb "$PCPID" VmHWM)
@@ -279,6 +331,7 @@ CHWM=$(summary <"$RES/curl.hwm" | awk '{ print $3 }')
 unmount "$ZMNT" "$ZPID"
 unmount "$PMNT" "$PCPID"
 unmount "$RMNT" "$RPID"
+unmount "$FMNT" "$FPID"
 # zoomfs's bytes came from nginx (through the sim's 302), not the sim's CDN.
 [ "$(calls 'GET /rec/download/{fileKey}')" -gt 0 ] || die "zoomfs never asked for a download_url"
 [ "$(calls 'GET /cdn/{fileKey}')" = 0 ] || die "zoomfs read from the sim's CDN, not nginx"
@@ -335,6 +388,29 @@ for t in "${TOOLS[@]}"; do
     printf '| %-10s | %-34s | %-7s |\n' "$t" "$(printf '%.0f (%.0f-%.0f)' "$med" "$min" "$max")" \
         "$(printf '%.2f' "$(calc "$med / $CPAR")")"
 done
+echo
+# The bounds: what the FUSE protocol costs by itself (the floor), and the
+# most a FUSE reader of this URL can reach here (curl and the floor at once).
+read -r FMED FMIN FMAX _ <<<"$(summary <"$RES/floor.mbps")"
+read -r FCPU _ <<<"$(summary <"$RES/floor.cpu")"
+read -r XMED XMIN XMAX _ <<<"$(summary <"$RES/ceiling.mbps")"
+read -r XCPU _ <<<"$(summary <"$RES/ceiling.cpu")"
+read -r XPAR XPMIN XPMAX _ <<<"$(summary <"$RES/ceiling.par")"
+printf '| %-38s | %-26s | %-7s | %-9s |
+' bound "MB/s median (min-max)" "vs curl" "CPU s/GiB"
+printf '|%s|%s|%s|%s|
+' ---------------------------------------- ---------------------------- --------- -----------
+printf '| %-38s | %-26s | %-7s | %-9s |
+' "FUSE alone (fuse_floor, from memory)" \
+    "$(printf '%.0f (%.0f-%.0f)' "$FMED" "$FMIN" "$FMAX")" "-" "$(printf '%.2f' "$FCPU")"
+printf '| %-38s | %-26s | %-7s | %-9s |
+' "curl and fuse_floor at once" \
+    "$(printf '%.0f (%.0f-%.0f)' "$XMED" "$XMIN" "$XMAX")" \
+    "$(printf '%.2f' "$(calc "$XMED / $CMED")")" "$(printf '%.2f' "$XCPU")"
+printf '| %-38s | %-26s | %-7s | %-9s |
+' "4 curls and 4 fuse_floor reads at once" \
+    "$(printf '%.0f (%.0f-%.0f)' "$XPAR" "$XPMIN" "$XPMAX")" \
+    "$(printf '%.2f' "$(calc "$XPAR / $CPAR")")" "-"
 echo
 printf 'zoomfs: %.2f x 10^9 instructions/GiB (user space, callgrind, %s read)\n' \
     "$(calc "$IR * $GIB / $CG_BYTES / 1e9")" "$(fmt_mib $((CG_BYTES / 1024)))"

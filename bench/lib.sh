@@ -105,10 +105,11 @@ zoomfs_build() {
             meson setup "$ROOT/build-bench" "$ROOT" -Dbuildtype=release -Dwerror=false \
                 >"$TMP/meson.log" 2>&1 || { cat "$TMP/meson.log" >&2; die "meson setup failed"; }
         fi
-        ninja -C "$ROOT/build-bench" zoomfs >"$TMP/ninja.log" 2>&1 ||
+        ninja -C "$ROOT/build-bench" zoomfs fuse_floor >"$TMP/ninja.log" 2>&1 ||
             { tail -40 "$TMP/ninja.log" >&2; die "build failed"; }
     fi
     [ -x "$ZOOMFS" ] || die "no zoomfs binary at $ZOOMFS"
+    FLOOR=$(dirname "$ZOOMFS")/fuse_floor # bench/fuse_floor.c, built beside it
 }
 
 # sim_start NAME ARGS...: zoomsim on a free port with ARGS; sets SIM_URL and

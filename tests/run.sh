@@ -57,8 +57,8 @@ export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 step "unit tests (meson test)"
 meson test -C build-test --print-errorlogs || fail "meson test"
 
-step "clang-format check (src/ include/ tests/unit/ tests/fuzz/)"
-mapfile -t cfiles < <(find src include tests/unit tests/fuzz -name '*.[ch]' 2>/dev/null | sort)
+step "clang-format check (src/ include/ tests/unit/ tests/fuzz/ bench/)"
+mapfile -t cfiles < <(find src include tests/unit tests/fuzz bench -name '*.[ch]' 2>/dev/null | sort)
 if [ "${#cfiles[@]}" -gt 0 ]; then
     clang-format --dry-run --Werror "${cfiles[@]}" || fail "clang-format"
 fi
