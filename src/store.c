@@ -589,12 +589,12 @@ int store_user(const char *name, UserRef *u)
     int rc = store_users(&u->list);
     if (rc)
         return rc;
-    size_t i = (size_t)(uintptr_t)strmap_get(u->list->by_name, name, NULL);
-    if (i == 0) {
+    size_t i = store_users_index(u->list, name);
+    if (i == SIZE_MAX) {
         user_ref_drop(u);
         return -ENOENT;
     }
-    const UserEntry *e = &u->list->users[i - 1];
+    const UserEntry *e = &u->list->users[i];
     u->has_id = e->has_id;
     u->key = e->key;
     u->created = e->created;
