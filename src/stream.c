@@ -218,6 +218,17 @@ static Chunk *claim(Stream *s, int64_t index, bool ahead)
     return c;
 }
 
+/* Frees c's buffer, if it has one, back to the budget; c is then empty. */
+static void drop_buffer(Chunk *c)
+{
+    if (!c->data)
+        return;
+    free(c->data);
+    c->data = NULL;
+    c->index = -1;
+    budget_put();
+}
+
 /* One download into consecutive chunks. */
 typedef struct {
     Stream *s;
@@ -289,11 +300,8 @@ static void stream_unref(Stream *s)
     unlock(&s->lock);
     if (!last)
         return;
-    for (size_t i = 0; i < s->nslots; i++) {
-        if (s->slots[i].data)
-            budget_put();
-        free(s->slots[i].data);
-    }
+    for (size_t i = 0; i < s->nslots; i++)
+        drop_buffer(&s->slots[i]);
     free(s->slots);
     pthread_cond_destroy(&s->cond);
     pthread_cond_destroy(&s->work);
@@ -625,12 +633,8 @@ static void give_back(Stream *s, int64_t from)
     int64_t to = s->ahead_end > from ? s->ahead_end : from + 1;
     for (size_t i = 0; i < s->nslots; i++) {
         Chunk *c = &s->slots[i];
-        if (c->data && !c->pins && !c->fetching && (c->index < from || c->index >= to)) {
-            free(c->data);
-            c->data = NULL;
-            c->index = -1;
-            budget_put();
-        }
+        if (!c->pins && !c->fetching && (c->index < from || c->index >= to))
+            drop_buffer(c);
     }
 }
 
