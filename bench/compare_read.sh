@@ -62,6 +62,7 @@ if [ "$TLS" = 1 ]; then
     SCHEME=https LISTEN_TLS=" ssl"
     CURL_CA=(--cacert "$CERT")
 fi
+CURL=(curl -sS --noproxy '*' "${CURL_CA[@]}") # every read of nginx by curl
 start_nginx() {
     local try i
     mkdir -p "$TMP/nginx/tmp"
@@ -145,12 +146,7 @@ rclone mount :http: "$RMNT" --config /dev/null --http-url "$BASE/" \
     --log-level NOTICE --log-file "$TMP/rclone.log" </dev/null >/dev/null 2>&1 &
 RPID=$!
 BENCH_PIDS+=("$RPID")
-for i in $(seq 100); do
-    mountpoint -q "$RMNT" && break
-    alive "$RPID" || break
-    sleep 0.1
-done
-mountpoint -q "$RMNT" || { cat "$TMP/rclone.log" >&2; die "rclone did not mount"; }
+await_mount "$RMNT" "$RPID" "$TMP/rclone.log" rclone 100
 
 # The floor: bench/fuse_floor.c serves a file of BYTES from memory, read as
 # zoomfs's recordings are (direct_io, 1 MiB reads). Reading it costs what the
@@ -163,12 +159,7 @@ BENCH_MOUNTS+=("$FMNT")
 "$FLOOR" "$FMNT" "$BYTES" </dev/null >>"$TMP/floor.log" 2>&1 &
 FPID=$!
 BENCH_PIDS+=("$FPID")
-for i in $(seq 300); do
-    [ -e "$FMNT/file" ] && break
-    alive "$FPID" || break
-    sleep 0.1
-done
-[ -e "$FMNT/file" ] || { cat "$TMP/floor.log" >&2; die "fuse_floor did not mount"; }
+await_mount "$FMNT" "$FPID" "$TMP/floor.log" fuse_floor 300
 
 declare -A PATHS
 PATHS[floor:big]=$FMNT/file
@@ -215,7 +206,7 @@ seq_run() {
         c0=$(cpu_ticks "$FPID")
         t0=$(now)
         /usr/bin/time -f '%U %S' -o "$RES/ceiling.time" \
-            curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download}' \
+            "${CURL[@]}" -o /dev/null -w '%{size_download}' \
             "$BASE/big.bin" >"$RES/ceiling.out" &
         local cpid=$!
         dd if="$FMNT/file" of=/dev/null bs=1M 2>"$RES/dd.err" || die "floor: read failed"
@@ -229,7 +220,7 @@ seq_run() {
         # curl's own transfer time (connect to last byte): its start-up
         # is not part of the line rate.
         /usr/bin/time -f '%U %S %M' -o "$RES/curl.time" \
-            curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download} %{time_total}\n' \
+            "${CURL[@]}" -o /dev/null -w '%{size_download} %{time_total}\n' \
             "$BASE/big.bin" >"$RES/curl.out"
         read -r got t1 <"$RES/curl.out"
         t0=0
@@ -267,7 +258,7 @@ par_run() {
             pids+=($!)
         fi
         if [ "$tool" = curl ] || [ "$tool" = ceiling ]; then
-            curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -w '%{size_download}' "$BASE/par$i.bin" \
+            "${CURL[@]}" -o /dev/null -w '%{size_download}' "$BASE/par$i.bin" \
                 >"$RES/par$i.out" &
         else
             dd if="${PATHS[$tool:par$i]}" of=/dev/null bs="$(cat_bs "${PATHS[$tool:par$i]}")" \
@@ -299,7 +290,7 @@ rand_run() {
     drop_caches
     if [ "$tool" = curl ]; then
         for off in $("$PYTHON" "$ROOT/bench/randread.py" offsets "$BYTES" "$RANDN"); do
-            out=$(curl -sS --noproxy '*' "${CURL_CA[@]}" -o /dev/null -r "$off-$((off + 4095))" \
+            out=$("${CURL[@]}" -o /dev/null -r "$off-$((off + 4095))" \
                 -w '%{http_code} %{size_download} %{time_total}' "$BASE/big.bin")
             set -- $out
             [ "$1" = 206 ] && [ "$2" = 4096 ] || die "curl: Range GET answered $out"
@@ -396,19 +387,14 @@ read -r FCPU _ <<<"$(summary <"$RES/floor.cpu")"
 read -r XMED XMIN XMAX _ <<<"$(summary <"$RES/ceiling.mbps")"
 read -r XCPU _ <<<"$(summary <"$RES/ceiling.cpu")"
 read -r XPAR XPMIN XPMAX _ <<<"$(summary <"$RES/ceiling.par")"
-printf '| %-38s | %-26s | %-7s | %-9s |
-' bound "MB/s median (min-max)" "vs curl" "CPU s/GiB"
-printf '|%s|%s|%s|%s|
-' ---------------------------------------- ---------------------------- --------- -----------
-printf '| %-38s | %-26s | %-7s | %-9s |
-' "FUSE alone (fuse_floor, from memory)" \
+printf '| %-38s | %-26s | %-7s | %-9s |\n' bound "MB/s median (min-max)" "vs curl" "CPU s/GiB"
+printf '|%s|%s|%s|%s|\n' ---------------------------------------- ---------------------------- --------- -----------
+printf '| %-38s | %-26s | %-7s | %-9s |\n' "FUSE alone (fuse_floor, from memory)" \
     "$(printf '%.0f (%.0f-%.0f)' "$FMED" "$FMIN" "$FMAX")" "-" "$(printf '%.2f' "$FCPU")"
-printf '| %-38s | %-26s | %-7s | %-9s |
-' "curl and fuse_floor at once" \
+printf '| %-38s | %-26s | %-7s | %-9s |\n' "curl and fuse_floor at once" \
     "$(printf '%.0f (%.0f-%.0f)' "$XMED" "$XMIN" "$XMAX")" \
     "$(printf '%.2f' "$(calc "$XMED / $CMED")")" "$(printf '%.2f' "$XCPU")"
-printf '| %-38s | %-26s | %-7s | %-9s |
-' "4 curls and 4 fuse_floor reads at once" \
+printf '| %-38s | %-26s | %-7s | %-9s |\n' "4 curls and 4 fuse_floor reads at once" \
     "$(printf '%.0f (%.0f-%.0f)' "$XPAR" "$XPMIN" "$XPMAX")" \
     "$(printf '%.2f' "$(calc "$XPAR / $CPAR")")" "-"
 echo

@@ -177,13 +177,20 @@ zoomfs_mount() {
         "$mnt" </dev/null 2>>"$TMP/zoomfs.log" &
     ZFS_PID=$!
     BENCH_PIDS+=("$ZFS_PID")
-    for i in $(seq 600); do
-        mountpoint -q "$mnt" && return 0
-        alive "$ZFS_PID" || break
+    await_mount "$mnt" "$ZFS_PID" "$TMP/zoomfs.log" zoomfs 600
+}
+
+# await_mount MNT PID LOG NAME TRIES: waits until MNT is mounted, while PID
+# lives and TRIES tenths of a second at most; else shows LOG and fails.
+await_mount() {
+    local i
+    for i in $(seq "$5"); do
+        mountpoint -q "$1" && return 0
+        alive "$2" || break
         sleep 0.1
     done
-    tail -20 "$TMP/zoomfs.log" >&2
-    die "zoomfs did not mount $mnt"
+    tail -20 "$3" >&2
+    die "$4 did not mount $1"
 }
 
 # unmount MNT PID: unmounts and waits for the daemon to exit.
